@@ -1,0 +1,112 @@
+"""The access-token cache: one small private JSON file per account, and the per-account lock.
+
+This module is on the hot path: it imports only os, time, json and securefile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from . import paths, securefile
+from .errors import InsecureFile
+
+DEFAULT_MIN_VALIDITY = 300  # never hand out a token that dies within 5 minutes: mbsync hangs on rejection
+LOCK_TIMEOUT = 60.0  # longer than one refresh with its retries can take
+
+
+class CachedToken:
+    """An access token as cached: the token, its expiry (epoch seconds), and what it was issued for."""
+
+    __slots__ = ("config_stamp", "expires_at", "fingerprint", "obtained_at", "token")
+
+    def __init__(self, token: str, expires_at: float, fingerprint: str, config_stamp: str,
+                 obtained_at: float = 0.0) -> None:
+        self.token = token
+        self.expires_at = expires_at
+        self.fingerprint = fingerprint  # which provider/client/scopes the token belongs to
+        self.config_stamp = config_stamp  # the config file's identity when the fingerprint was checked
+        self.obtained_at = obtained_at
+
+    def __repr__(self) -> str:
+        return f"CachedToken(token=<redacted>, expires_at={self.expires_at!r})"
+
+    def valid_for(self, seconds: float, now: float | None = None) -> bool:
+        """True if the token stays valid for more than `seconds` from now."""
+        return self.expires_at - (time.time() if now is None else now) > seconds
+
+
+def path_for(account: str) -> str:
+    return os.path.join(paths.cache_dir(), paths.file_name(account) + ".json")
+
+
+def lock_path_for(account: str) -> str:
+    return os.path.join(paths.cache_dir(), paths.file_name(account) + ".lock")
+
+
+def config_stamp(config_file: str) -> str:
+    """Identifies one version of the config file cheaply (no read, no parse)."""
+    try:
+        st = os.stat(config_file)
+    except OSError:
+        return ""
+    return f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
+
+
+def load(account: str) -> CachedToken | None:
+    """The cached token, or None if there is none or it is unreadable (it is then simply refreshed).
+
+    An insecure cache file (loose mode, foreign owner, symlink) raises InsecureFile instead.
+    """
+    data = securefile.read_private(path_for(account))
+    if data is None:
+        return None
+    try:
+        entry = json.loads(data)
+        token = entry["access_token"]
+        expires_at = entry["expires_at"]
+        fingerprint = entry.get("fingerprint", "")
+        stamp = entry.get("config_stamp", "")
+        obtained_at = entry.get("obtained_at", 0.0)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None  # corrupted: ignore it, the refresh will overwrite it
+    if not (
+        isinstance(token, str)
+        and token
+        and isinstance(expires_at, (int, float))
+        and isinstance(fingerprint, str)
+        and isinstance(stamp, str)
+        and isinstance(obtained_at, (int, float))
+    ):
+        return None
+    return CachedToken(token, float(expires_at), fingerprint, stamp, float(obtained_at))
+
+
+def load_quietly(account: str) -> CachedToken | None:
+    """Like load, but an insecure file is treated as absent (the slow path will report it)."""
+    try:
+        return load(account)
+    except InsecureFile:
+        return None
+
+
+def store(account: str, cached: CachedToken) -> None:
+    entry = {
+        "access_token": cached.token,
+        "expires_at": cached.expires_at,
+        "fingerprint": cached.fingerprint,
+        "config_stamp": cached.config_stamp,
+        "obtained_at": cached.obtained_at,
+    }
+    securefile.write_private(path_for(account), json.dumps(entry).encode())
+
+
+def drop(account: str) -> bool:
+    """Forget the cached access token (never the refresh token); True if there was one."""
+    return securefile.remove(path_for(account))
+
+
+def lock(account: str, timeout: float = LOCK_TIMEOUT) -> securefile.exclusive_lock:
+    """The per-account lock that serialises refreshes across processes."""
+    return securefile.exclusive_lock(lock_path_for(account), timeout)

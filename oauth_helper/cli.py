@@ -1,0 +1,332 @@
+"""The command line. The only place that prints errors and turns them into exit codes.
+
+`token` with a valid cached token is served by `_serve_cached` before argparse (or anything
+else costly) is imported: mail clients run us on every connection.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+    from .settings import Settings
+
+PROG = "oauth-helper"
+EXIT_CODES = """\
+exit status (sysexits.h):
+  0   success
+  64  usage: bad command line or malformed input (git credential protocol)
+  67  unknown account: not in the config file
+  69  secret store unavailable (keyring locked or unreachable, store command failed)
+  70  internal error (a bug: please report it with --debug output)
+  75  temporary failure: network, timeout, HTTP 429/5xx; try again later
+  77  authorization needed: run the `oauth-helper authorize ACCOUNT` command shown
+  78  configuration error: the message names the file, line and problem
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    served = _serve_cached(args)
+    if served is not None:
+        return served
+    return _run(args)
+
+
+def git_credential_main(argv: list[str] | None = None) -> int:
+    """Entry point of `git-credential-oauth-helper get|store|erase`."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    return _run(["git-credential", *args])
+
+
+# -- the hot path ----------------------------------------------------------------------------
+
+
+def _serve_cached(args: list[str]) -> int | None:
+    """Print a cached token that is valid past the margin; None means "take the full path"."""
+    if not args or args[0] != "token":
+        return None
+    from . import cache
+    from .output import FORMATS
+
+    options = {"--format": "token", "--host": None, "--port": None, "--min-validity": None,
+               "--config": None}
+    account = None
+    rest = args[1:]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        name, eq, value = arg.partition("=")
+        if name in options and arg.startswith("--"):
+            if not eq:
+                if i + 1 >= len(rest):
+                    return None
+                i += 1
+                value = rest[i]
+            options[name] = value
+        elif arg.startswith("-") or account is not None:
+            return None  # --force-refresh, -v, --debug, --help, extra words: argparse decides
+        else:
+            account = arg
+        i += 1
+    fmt = options["--format"]
+    port = options["--port"]
+    min_validity = options["--min-validity"]
+    if account is None or fmt not in FORMATS or (port is not None and not port.isdigit()):
+        return None
+    if min_validity is not None and not min_validity.isdigit():
+        return None
+    from . import paths
+
+    config_file = options["--config"] or paths.default_config_file()
+    stamp = cache.config_stamp(config_file)
+    if not stamp:
+        return None
+    cached = cache.load_quietly(account)
+    margin = int(min_validity) if min_validity is not None else cache.DEFAULT_MIN_VALIDITY
+    if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
+        return None
+    from .output import render
+
+    text = render(fmt, account, cached.token, cached.expires_at, options["--host"],
+                  int(port) if port is not None else None)
+    return _emit(text)
+
+
+def _emit(text: str) -> int:
+    """Write one line to stdout in one write; a failed write is not a partial success."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away; make sure the interpreter's final flush does not complain.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 75
+    return 0
+
+
+# -- everything else -------------------------------------------------------------------------
+
+
+def _run(args: list[str]) -> int:
+    import argparse
+
+    from .errors import EX_SOFTWARE, EX_USAGE, OAuthHelperError
+
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(args)
+    except SystemExit as e:  # argparse exits 2 on errors; usage errors are 64 here
+        code = e.code if isinstance(e.code, int) else EX_USAGE
+        return EX_USAGE if code == 2 else code
+    settings = _settings(ns)
+    _configure_logging(settings)
+    try:
+        handler = ns.handler
+        result: int = handler(settings, ns)
+        return result
+    except OAuthHelperError as e:
+        _report(str(e), settings, e)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 75
+    except Exception as e:  # a bug: one line, no traceback unless --debug
+        _report(f"internal error ({type(e).__name__}); run again with --debug and report it", settings, e)
+        return EX_SOFTWARE
+    finally:
+        del argparse
+
+
+def _report(message: str, settings: Settings, error: BaseException) -> None:
+    from .redact import scrub
+
+    if settings.debug:
+        import traceback
+
+        sys.stderr.write(scrub("".join(traceback.format_exception(type(error), error,
+                                                                   error.__traceback__))))
+    sys.stderr.write(f"{PROG}: {scrub(message)}\n")
+
+
+def _settings(ns: argparse.Namespace) -> Settings:
+    from pathlib import Path
+
+    from .settings import Settings
+
+    config = getattr(ns, "config", None)
+    return Settings(config_path=Path(config) if config else None,
+                    verbose=bool(getattr(ns, "verbose", False)) or bool(getattr(ns, "debug", False)),
+                    debug=bool(getattr(ns, "debug", False)))
+
+
+def _configure_logging(settings: Settings) -> None:
+    import logging
+
+    from .redact import ScrubFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(ScrubFilter())
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+    root = logging.getLogger("oauth_helper")
+    root.handlers[:] = [handler]
+    root.propagate = False
+    root.setLevel(logging.DEBUG if settings.debug else logging.INFO if settings.verbose else logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from . import __version__
+    from .output import FORMATS
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                        help="config file (default: $OAUTH_HELPER_CONFIG or "
+                             "~/.config/oauth-helper/config.toml)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="say what is happening on stderr")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="more detail and tracebacks on stderr (secrets are still redacted)")
+
+    parser = argparse.ArgumentParser(
+        prog=PROG, parents=[common],
+        description="OAuth2 access tokens for msmtp, mutt, neomutt, git send-email, mbsync and "
+                    "other mail clients.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text,
+                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("authorize", "obtain and store a refresh token for ACCOUNT (once)", _cmd_authorize)
+    p.add_argument("account", metavar="ACCOUNT", help="the mail address")
+    p.add_argument("--provider", help="google, microsoft, or a [providers.NAME] from the config")
+    p.add_argument("--client-id", metavar="ID")
+    p.add_argument("--client-secret", metavar="S",
+                   help="the client secret (Google desktop clients have one); prefer the prompt, "
+                        "arguments are visible to other local users")
+    p.add_argument("--tenant", metavar="T", help="Microsoft tenant: common, organizations, consumers, "
+                                                 "a tenant ID or domain")
+    p.add_argument("--flow", choices=("browser", "paste", "device"))
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser (implies paste)")
+    p.add_argument("--port", type=int, metavar="N", help="fixed port for the redirect listener")
+    p.add_argument("--store", choices=("keyring", "file", "command"),
+                   help="where to keep the refresh token")
+    p.add_argument("--allow-other-identity", action="store_true",
+                   help="accept a signed-in name that differs from ACCOUNT (Microsoft UPN vs alias)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                   help="give up waiting for the browser after S seconds (default 300)")
+
+    p = command("token", "print a valid access token (or a SASL string) on stdout", _cmd_token)
+    p.add_argument("account", metavar="ACCOUNT")
+    p.add_argument("--format", choices=FORMATS, default="token")
+    p.add_argument("--host", metavar="H", help="server name for the OAUTHBEARER string")
+    p.add_argument("--port", type=int, metavar="N", help="server port for the OAUTHBEARER string")
+    p.add_argument("--min-validity", type=int, metavar="SECONDS", default=None,
+                   help="refresh unless the token stays valid this long (default 300)")
+    p.add_argument("--force-refresh", action="store_true")
+
+    p = command("git-credential", "git credential helper (get|store|erase), see gitcredentials(7)",
+                _cmd_git_credential)
+    p.add_argument("action", choices=("get", "store", "erase"))
+
+    p = command("status", "show accounts, stores and token lifetimes", _cmd_status)
+    p.add_argument("account", metavar="ACCOUNT", nargs="?")
+    p.add_argument("--json", action="store_true")
+
+    p = command("test", "log in to the SMTP/IMAP servers with a fresh token", _cmd_test)
+    p.add_argument("account", metavar="ACCOUNT")
+    p.add_argument("--smtp", metavar="HOST[:PORT]")
+    p.add_argument("--imap", metavar="HOST[:PORT]")
+    p.add_argument("--mechanism", choices=("xoauth2", "oauthbearer"), default=None)
+    p.add_argument("--cafile", metavar="FILE", help="trust this CA bundle instead of the system's")
+
+    p = command("revoke", "revoke and delete the stored tokens of ACCOUNT", _cmd_revoke)
+    p.add_argument("account", metavar="ACCOUNT")
+    p.add_argument("--forget", action="store_true", help="also remove the account from the config")
+
+    p = command("providers", "list built-in and configured providers", _cmd_providers)
+    p.add_argument("--json", action="store_true")
+
+    p = command("preauth", "log in to an IMAP server and hand fetchmail a PREAUTH session",
+                _cmd_preauth)
+    p.add_argument("account", metavar="ACCOUNT")
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("port", metavar="PORT", type=int)
+    p.add_argument("--mechanism", choices=("xoauth2", "oauthbearer"), default="xoauth2")
+    p.add_argument("--pop3", action="store_true", help="speak POP3 instead of IMAP")
+    p.add_argument("--cafile", metavar="FILE")
+    return parser
+
+
+# -- command handlers: argument plumbing only ---------------------------------------------------
+
+
+def _cmd_token(settings: Settings, ns: argparse.Namespace) -> int:
+    from .cache import DEFAULT_MIN_VALIDITY
+    from .output import render
+    from .tokens import get_access_token
+
+    margin = DEFAULT_MIN_VALIDITY if ns.min_validity is None else ns.min_validity
+    token = get_access_token(settings, ns.account, min_validity=margin, force_refresh=ns.force_refresh)
+    return _emit(render(ns.format, ns.account, token.token, token.expires_at, ns.host, ns.port))
+
+
+def _cmd_git_credential(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import gitcred
+
+    return gitcred.run(settings, ns.action, sys.stdin.buffer, sys.stdout, sys.stderr)
+
+
+def _cmd_authorize(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import authorize
+
+    return authorize.run(
+        settings, account=ns.account, provider=ns.provider, client_id=ns.client_id,
+        client_secret=ns.client_secret, tenant=ns.tenant, flow=ns.flow, no_browser=ns.no_browser,
+        port=ns.port, store=ns.store, allow_other_identity=ns.allow_other_identity,
+        timeout=ns.timeout)
+
+
+def _cmd_status(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import status
+
+    return status.run(settings, account=ns.account, as_json=ns.json)
+
+
+def _cmd_test(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import check
+
+    return check.run(settings, account=ns.account, smtp=ns.smtp, imap=ns.imap,
+                     mechanism=ns.mechanism, cafile=ns.cafile)
+
+
+def _cmd_revoke(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import revoke
+
+    return revoke.run(settings, account=ns.account, forget=ns.forget)
+
+
+def _cmd_providers(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import providers_cmd
+
+    return providers_cmd.run(settings, as_json=ns.json)
+
+
+def _cmd_preauth(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import preauth
+
+    return preauth.run(settings, ns.account, ns.host, ns.port, mechanism=ns.mechanism,
+                       protocol="pop3" if ns.pop3 else "imap", cafile=ns.cafile)

@@ -1,0 +1,377 @@
+"""The configuration file: TOML in, frozen typed objects out, every mistake reported with file:line."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .errors import ConfigError, UnknownAccount
+from .providers import BUILTIN, GENERIC_HELP, HostPort, Provider, with_tenant
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10
+    import tomli as tomllib
+
+STORES = ("keyring", "file", "command")
+DEFAULT_TIMEOUT = 15.0  # seconds per HTTP request: long enough for a slow provider, short for cron
+
+_ACCOUNT_KEYS = {
+    "provider", "client_id", "client_secret", "tenant", "store", "scopes",
+    "store_read", "store_write", "store_erase", "signed_in_as", "smtp", "imap", "pop",
+}
+_PROVIDER_KEYS = {
+    "issuer", "authorization_endpoint", "token_endpoint", "device_authorization_endpoint",
+    "revocation_endpoint", "introspection_endpoint", "scopes", "smtp", "imap", "pop", "hosts",
+    "redirect_host", "device_flow", "scope_on_refresh", "tenant", "identity_scopes",
+}
+_TOP_KEYS = {"accounts", "providers", "timeout"}
+
+
+@dataclass(frozen=True)
+class Account:
+    """One mail account: who it is, which provider and client, where its refresh token lives."""
+
+    name: str
+    provider: Provider
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    store: str = "file"
+    store_read: tuple[str, ...] = ()
+    store_write: tuple[str, ...] = ()
+    store_erase: tuple[str, ...] = ()
+    signed_in_as: str | None = None
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return self.provider.scopes
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        return self.provider.hosts
+
+    def fingerprint(self) -> str:
+        """What a cached access token was issued for; a change here makes the cache stale."""
+        parts = [self.provider.name, self.provider.token_endpoint or self.provider.issuer or "",
+                 self.client_id or "", " ".join(self.scopes)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+    def authorize_command(self) -> str:
+        return f"oauth-helper authorize {shlex.quote(self.name)}"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    accounts: Mapping[str, Account]
+    providers: Mapping[str, Provider]
+    timeout: float = DEFAULT_TIMEOUT
+    exists: bool = True
+
+    def account(self, name: str) -> Account:
+        found = self.accounts.get(name)
+        if found is None:
+            folded = [a for key, a in self.accounts.items() if key.lower() == name.lower()]
+            if len(folded) == 1:
+                found = folded[0]
+        if found is None:
+            raise UnknownAccount(
+                f"no account {name!r} in {self.path}; run: oauth-helper authorize {shlex.quote(name)}"
+            )
+        return found
+
+
+def config_path(explicit: Path | None) -> Path:
+    return explicit if explicit is not None else Path(paths.default_config_file())
+
+
+def load(explicit: Path | None = None) -> Config:
+    """Read and validate the config file. A missing file is an empty configuration."""
+    path = config_path(explicit)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config(path=path, accounts={}, providers=dict(BUILTIN), exists=False)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not valid UTF-8") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {_toml_message(e)}") from None
+    return _Builder(text, path).build(data)
+
+
+def _toml_message(e: Exception) -> str:
+    # "Invalid value (at line 3, column 9)" -> "line 3: invalid value (column 9)"
+    message = str(e).splitlines()[0] if str(e) else "invalid TOML"
+    found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if found:
+        what = message[: found.start()].strip().rstrip(".")
+        return f"line {found.group(1)}: {what[:1].lower()}{what[1:]} (column {found.group(2)})"
+    return message
+
+
+class _Builder:
+    def __init__(self, text: str, path: Path) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    # -- locating mistakes -------------------------------------------------------------------
+    def line_of(self, table: tuple[str, ...], key: str | None = None) -> int | None:
+        current: tuple[str, ...] = ()
+        header_line = None
+        for number, line in enumerate(self.lines, 1):
+            stripped = line.strip()
+            if stripped.startswith("[") and not stripped.startswith("[["):
+                current = _header_path(stripped)
+                if current == table:
+                    header_line = number
+                    if key is None:
+                        return number
+                continue
+            if key is not None and current == table and _line_key(stripped) == key:
+                return number
+        return header_line
+
+    def error(self, table: tuple[str, ...], key: str | None, what: str) -> ConfigError:
+        line = self.line_of(table, key)
+        where = f"{self.path}:{line}" if line else f"{self.path}"
+        name = ".".join(_quote_key(p) for p in table)
+        subject = f"{name}.{key}" if key else name
+        return ConfigError(f"{where}: {subject}: {what}")
+
+    # -- building ----------------------------------------------------------------------------
+    def build(self, data: dict[str, Any]) -> Config:
+        for key in data:
+            if key not in _TOP_KEYS:
+                raise self.error((), key, f"unknown setting (expected one of {', '.join(sorted(_TOP_KEYS))})")
+        timeout = data.get("timeout", DEFAULT_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
+            raise self.error((), "timeout", "must be a number of seconds between 0 and 300")
+        providers = dict(BUILTIN)
+        for name, table in self._tables(data, "providers").items():
+            providers[name] = self._provider(name, table)
+        accounts = {
+            name: self._account(name, table, providers)
+            for name, table in self._tables(data, "accounts").items()
+        }
+        return Config(path=self.path, accounts=accounts, providers=providers, timeout=float(timeout))
+
+    def _tables(self, data: dict[str, Any], section: str) -> dict[str, dict[str, Any]]:
+        value = data.get(section, {})
+        if not isinstance(value, dict):
+            raise self.error((), section, "must be a table")
+        for name, table in value.items():
+            if not isinstance(table, dict):
+                raise self.error((section,), name, "must be a table")
+        return value
+
+    def _provider(self, name: str, table: dict[str, Any]) -> Provider:
+        where = ("providers", name)
+        self._check_keys(where, table, _PROVIDER_KEYS)
+        base = BUILTIN.get(name, Provider(name=name, registration_help=GENERIC_HELP))
+        tenant = self._str(where, table, "tenant")
+        if tenant is not None:
+            base = with_tenant(base, tenant)
+        changes: dict[str, Any] = {}
+        for key in ("issuer", "authorization_endpoint", "token_endpoint",
+                    "device_authorization_endpoint", "revocation_endpoint", "introspection_endpoint"):
+            value = self._str(where, table, key)
+            if value is not None:
+                if not value.startswith(("https://", "http://")):
+                    raise self.error(where, key, "must be an http(s) URL")
+                changes[key] = value.rstrip("/") if key == "issuer" else value
+        for key in ("scopes", "identity_scopes"):
+            scopes = self._str_list(where, table, key)
+            if scopes is not None:
+                changes[key] = tuple(scopes)
+        for key in ("smtp", "imap", "pop"):
+            hostport = self._hostport(where, table, key)
+            if hostport is not None:
+                changes[key] = hostport
+        hosts = self._str_list(where, table, "hosts")
+        if hosts is not None:
+            changes["other_hosts"] = tuple(hosts)
+        redirect_host = self._str(where, table, "redirect_host")
+        if redirect_host is not None:
+            if redirect_host not in ("127.0.0.1", "localhost"):
+                raise self.error(where, "redirect_host", 'must be "127.0.0.1" or "localhost"')
+            changes["redirect_host"] = redirect_host
+        for key in ("device_flow", "scope_on_refresh"):
+            if key in table:
+                if not isinstance(table[key], bool):
+                    raise self.error(where, key, "must be true or false")
+                changes[key] = table[key]
+        provider = replace(base, **changes)
+        if provider.token_endpoint is None and provider.issuer is None:
+            raise self.error(where, None, "needs either issuer (for discovery) or token_endpoint")
+        return provider
+
+    def _account(self, name: str, table: dict[str, Any], providers: dict[str, Provider]) -> Account:
+        where = ("accounts", name)
+        self._check_keys(where, table, _ACCOUNT_KEYS)
+        if "@" not in name:
+            raise self.error(where, None, "an account is named by its mail address")
+        provider_name = self._str(where, table, "provider")
+        if provider_name is None:
+            raise self.error(where, "provider", f"missing (one of {', '.join(sorted(providers))})")
+        if provider_name not in providers:
+            raise self.error(where, "provider",
+                             f"unknown provider {provider_name!r} (known: {', '.join(sorted(providers))})")
+        provider = providers[provider_name]
+        tenant = self._str(where, table, "tenant")
+        if tenant is not None:
+            if provider.tenant is None:
+                raise self.error(where, "tenant", f"provider {provider_name!r} has no tenants")
+            provider = with_tenant(provider, tenant)
+        scopes = self._str_list(where, table, "scopes")
+        if scopes is not None:
+            provider = replace(provider, scopes=tuple(scopes))
+        for key in ("smtp", "imap", "pop"):
+            hostport = self._hostport(where, table, key)
+            if hostport is not None:
+                provider = replace(provider, **{key: hostport})
+        store = self._str(where, table, "store") or "file"
+        if store not in STORES:
+            raise self.error(where, "store", f"must be one of {', '.join(STORES)}")
+        commands = {key: self._command(where, table, key) for key in ("store_read", "store_write", "store_erase")}
+        if store == "command" and not (commands["store_read"] and commands["store_write"]):
+            raise self.error(where, "store", 'store = "command" needs store_read and store_write commands')
+        return Account(
+            name=name,
+            provider=provider,
+            client_id=self._str(where, table, "client_id"),
+            client_secret=self._str(where, table, "client_secret"),
+            store=store,
+            store_read=commands["store_read"],
+            store_write=commands["store_write"],
+            store_erase=commands["store_erase"],
+            signed_in_as=self._str(where, table, "signed_in_as"),
+        )
+
+    # -- typed getters -----------------------------------------------------------------------
+    def _check_keys(self, where: tuple[str, ...], table: dict[str, Any], allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.error(where, key, f"unknown setting (expected one of {', '.join(sorted(allowed))})")
+
+    def _str(self, where: tuple[str, ...], table: dict[str, Any], key: str) -> str | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(where, key, "must be a non-empty string")
+        return value.strip()
+
+    def _str_list(self, where: tuple[str, ...], table: dict[str, Any], key: str) -> list[str] | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(where, key, "must be a list of strings")
+        return value
+
+    def _hostport(self, where: tuple[str, ...], table: dict[str, Any], key: str) -> HostPort | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        parsed = parse_hostport(value) if isinstance(value, str) else None
+        if parsed is None:
+            raise self.error(where, key, 'must be "host:port"')
+        return parsed
+
+    def _command(self, where: tuple[str, ...], table: dict[str, Any], key: str) -> tuple[str, ...]:
+        value = table.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            try:
+                argv = shlex.split(value)
+            except ValueError as e:
+                raise self.error(where, key, f"cannot split the command: {e}") from None
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            argv = value
+        else:
+            raise self.error(where, key, "must be a command string or a list of strings")
+        if not argv:
+            raise self.error(where, key, "is empty")
+        return tuple(argv)
+
+
+def parse_hostport(value: str, default_port: int | None = None) -> HostPort | None:
+    """'host:port' (or '[v6]:port', or 'host' when a default port is given) -> (host, port)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep:
+        host, port = value.strip(), ""
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not port:
+        if default_port is None:
+            return None
+        return (host, default_port) if host else None
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host.lower(), int(port)
+
+
+def _header_path(stripped: str) -> tuple[str, ...]:
+    header = stripped.split("#", 1)[0].strip() if '"' not in stripped else stripped
+    try:
+        parsed = tomllib.loads(header.split("]", 1)[0] + "]" if '"' not in header else _header_only(header))
+    except tomllib.TOMLDecodeError:
+        return ()
+    out: list[str] = []
+    node: Any = parsed
+    while isinstance(node, dict) and len(node) == 1:
+        key = next(iter(node))
+        out.append(key)
+        node = node[key]
+    return tuple(out)
+
+
+def _header_only(header: str) -> str:
+    # A header with quoted keys may contain "]" inside quotes; cut at the first "]" outside quotes.
+    quoted = False
+    for index, char in enumerate(header):
+        if char == '"':
+            quoted = not quoted
+        elif char == "]" and not quoted:
+            return header[: index + 1]
+    return header
+
+
+_KEY_RE = re.compile(r'^(?:"([^"]*)"|([A-Za-z0-9_-]+))\s*=')
+
+
+def _line_key(stripped: str) -> str | None:
+    found = _KEY_RE.match(stripped)
+    if not found:
+        return None
+    return found.group(1) if found.group(1) is not None else found.group(2)
+
+
+def _quote_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else f'"{key}"'
+
+
+def account_or_none(config: Config, name: str) -> Account | None:
+    try:
+        return config.account(name)
+    except UnknownAccount:
+        return None

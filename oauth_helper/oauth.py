@@ -1,0 +1,317 @@
+"""The token endpoint: refresh, code exchange, device polling, revocation, discovery.
+
+Every answer is sorted here, where the HTTP response is read, into a success or one of our
+errors: transient (retry later, exit 75), re-authorization needed (77), or a provider/config
+problem (78). Google accounts refresh through google-auth (google_refresh.py); the rest here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from . import hints, http
+from .config import Account
+from .errors import AuthorizationRequired, OAuthHelperError, ProviderError, TransientError
+from .providers import Provider
+
+RETRY_ATTEMPTS = 3  # one try and two retries: enough for a blip, short enough for a mail client
+RETRY_BASE_DELAY = 0.5
+MAX_RETRY_AFTER = 5.0  # honour Retry-After, but a mail client is waiting
+DEFAULT_EXPIRES_IN = 3600  # RFC 6749 makes expires_in optional; both big providers use an hour
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """A successful token endpoint answer. repr() shows no secret."""
+
+    access_token: str = field(repr=False)
+    expires_in: float
+    refresh_token: str | None = field(default=None, repr=False)
+    id_token: str | None = field(default=None, repr=False)
+    scope: str | None = None
+    refresh_token_expires_in: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+class OAuthError(OAuthHelperError):
+    """An error answer of the token endpoint that is neither transient nor a dead grant."""
+
+    exit_code = ProviderError.exit_code
+
+    def __init__(self, message: str, code: str = "", description: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.description = description
+
+
+def parse_token_response(response: http.Response, endpoint: str) -> TokenResponse:
+    """Sort one token endpoint answer into a TokenResponse or the right error."""
+    status = response.status
+    data = _json_object(response.body)
+    if status == 200:
+        if data is None:
+            raise TransientError(f"{endpoint} answered 200 with a body that is not a JSON object")
+        return _token_from(data, endpoint)
+    code = str(data.get("error", "")) if data else ""
+    description = str(data.get("error_description", "")) if data else ""
+    if status in TRANSIENT_STATUS or code in ("temporarily_unavailable", "server_error", "slow_down"):
+        retry_after = response.header("Retry-After")
+        raise TransientError(
+            f"{endpoint} answered HTTP {status}{_describe(code, description)}; try again later",
+        ) from _RetryAfter(retry_after)
+    raise error_for(code or f"HTTP {status}", description, endpoint)
+
+
+def error_for(code: str, description: str, endpoint: str) -> OAuthHelperError:
+    """The error for an OAuth error code: dead grants need `authorize`, the rest need a fix."""
+    hint = hints.lookup(code, description)
+    detail = _describe(code, description)
+    if code in ("invalid_grant", "consent_required", "interaction_required", "invalid_scope",
+                "login_required", "access_denied", "expired_token") and (hint is None or hint.reauthorize):
+        reason = hint.explanation if hint else "the provider no longer accepts the grant"
+        return AuthorizationRequired(f"{reason}{detail}")
+    if hint is not None:
+        return OAuthError(f"{hint.explanation}{detail}", code, description)
+    return OAuthError(f"{endpoint} refused the request{detail}", code, description)
+
+
+def _describe(code: str, description: str) -> str:
+    text = code
+    short = hints.short_description(description)
+    if short:
+        text = f"{code}: {short}" if code else short
+    return f" ({text})" if text else ""
+
+
+class _RetryAfter(Exception):
+    """Carries a Retry-After header value from the response to the retry loop."""
+
+    def __init__(self, value: str | None) -> None:
+        super().__init__(value or "")
+        self.value = value
+
+
+def retry_delay(error: TransientError, attempt: int) -> float:
+    cause = error.__cause__
+    if isinstance(cause, _RetryAfter) and cause.value and cause.value.strip().isdigit():
+        return min(float(cause.value.strip()), MAX_RETRY_AFTER)
+    return RETRY_BASE_DELAY * (2 ** attempt)
+
+
+def with_retries(call: Callable[[], T], *, deadline: float,
+                 sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run `call`, retrying transient failures with backoff, never past `deadline` (monotonic)."""
+    for attempt in range(RETRY_ATTEMPTS):
+        try:
+            return call()
+        except TransientError as e:
+            delay = retry_delay(e, attempt)
+            final = attempt == RETRY_ATTEMPTS - 1 or getattr(e, "no_retry", False)
+            if final or time.monotonic() + delay + 1.0 >= deadline:
+                raise
+            sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
+    token = data.get("access_token")
+    if not isinstance(token, str) or not token or not token.isprintable() or " " in token:
+        raise TransientError(f"{endpoint} answered without a usable access_token")
+    expires_in = _number(data.get("expires_in"), DEFAULT_EXPIRES_IN)
+    refresh = data.get("refresh_token")
+    id_token = data.get("id_token")
+    scope = data.get("scope")
+    return TokenResponse(
+        access_token=token,
+        expires_in=expires_in,
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        id_token=id_token if isinstance(id_token, str) and id_token else None,
+        scope=scope if isinstance(scope, str) else None,
+        refresh_token_expires_in=_number(data.get("refresh_token_expires_in"), None),
+        extra={k: v for k, v in data.items() if k not in ("access_token", "refresh_token", "id_token")},
+    )
+
+
+def _number(value: object, default: float | None) -> Any:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, (int, float)) and value > 0:
+        return float(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return float(value.strip())
+    return default
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+def client_form(account: Account, client_secret: str | None) -> dict[str, str]:
+    """client_id, plus client_secret only when one is configured (public clients must not send it)."""
+    if not account.client_id:
+        raise ProviderError(f"account {account.name} has no client_id; run: {account.authorize_command()}")
+    form = {"client_id": account.client_id}
+    if client_secret:
+        form["client_secret"] = client_secret
+    return form
+
+
+def token_request(provider: Provider, form: Mapping[str, str], *, timeout: float) -> TokenResponse:
+    """POST to the token endpoint with retries; a TokenResponse or one of our errors."""
+    endpoint = _require(provider.token_endpoint, provider, "token_endpoint")
+    deadline = time.monotonic() + 2 * timeout
+    return with_retries(
+        lambda: parse_token_response(
+            http.post_form(endpoint, form, timeout=_remaining(deadline, timeout)), _host(endpoint)
+        ),
+        deadline=deadline,
+    )
+
+
+def refresh(account: Account, refresh_token: str, client_secret: str | None, *,
+            timeout: float) -> TokenResponse:
+    """Trade the refresh token for a new access token (and maybe a rotated refresh token)."""
+    if account.provider.kind == "google":
+        from . import google_refresh
+
+        return google_refresh.refresh(account, refresh_token, client_secret, timeout=timeout)
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    form.update(client_form(account, client_secret))
+    if account.provider.scope_on_refresh and account.scopes:
+        form["scope"] = " ".join(account.scopes)
+    return token_request(account.provider, form, timeout=timeout)
+
+
+def revoke(provider: Provider, token: str, hint: str, *, timeout: float,
+           client: Mapping[str, str] | None = None) -> None:
+    """RFC 7009 revocation. Raises ProviderError if the provider has no revocation endpoint."""
+    endpoint = provider.revocation_endpoint
+    if endpoint is None:
+        raise ProviderError(f"provider {provider.name} has no revocation endpoint")
+    form = {"token": token, "token_type_hint": hint}
+    form.update(client or {})
+    deadline = time.monotonic() + 2 * timeout
+
+    def once() -> None:
+        response = http.post_form(endpoint, form, timeout=_remaining(deadline, timeout))
+        if response.status == 200:
+            return
+        data = _json_object(response.body) or {}
+        if response.status in TRANSIENT_STATUS:
+            raise TransientError(f"{_host(endpoint)} answered HTTP {response.status} to the revocation")
+        if data.get("error") == "invalid_token":
+            return  # already dead: that is what we wanted
+        raise error_for(str(data.get("error") or f"HTTP {response.status}"),
+                        str(data.get("error_description", "")), _host(endpoint))
+
+    with_retries(once, deadline=deadline)
+
+
+def discover(issuer: str, *, timeout: float) -> dict[str, Any]:
+    """The provider's metadata: OpenID discovery, then RFC 8414, both under the issuer."""
+    base = issuer.rstrip("/")
+    scheme, _, rest = base.partition("://")
+    host, _, path = rest.partition("/")
+    candidates = [f"{base}/.well-known/openid-configuration",
+                  f"{scheme}://{host}/.well-known/oauth-authorization-server" + (f"/{path}" if path else "")]
+    last: str = ""
+    deadline = time.monotonic() + 2 * timeout
+    for url in candidates:
+        response = with_retries(
+            lambda url=url: _get_ok_or_404(url, deadline, timeout), deadline=deadline  # type: ignore[misc]
+        )
+        if response is None:
+            last = f"{url} not found"
+            continue
+        data = _json_object(response.body)
+        if data is None:
+            raise ProviderError(f"discovery document at {url} is not a JSON object")
+        for key in ("token_endpoint", "authorization_endpoint", "device_authorization_endpoint",
+                    "revocation_endpoint", "introspection_endpoint"):
+            value = data.get(key)
+            if value is not None and not (isinstance(value, str) and value.startswith(("https://", "http://"))):
+                raise ProviderError(f"discovery document at {url}: {key} is not an http(s) URL")
+        if not isinstance(data.get("token_endpoint"), str):
+            raise ProviderError(f"discovery document at {url} has no token_endpoint")
+        return data
+    raise ProviderError(f"no discovery document for issuer {issuer} ({last})")
+
+
+def _get_ok_or_404(url: str, deadline: float, timeout: float) -> http.Response | None:
+    response = http.request("GET", url, timeout=_remaining(deadline, timeout))
+    if response.status in (404, 400, 405):
+        return None
+    if response.status in TRANSIENT_STATUS:
+        raise TransientError(f"{_host(url)} answered HTTP {response.status} to discovery")
+    if response.status != 200:
+        raise ProviderError(f"{url} answered HTTP {response.status}")
+    return response
+
+
+def _require(value: str | None, provider: Provider, what: str) -> str:
+    if value is None:
+        raise ProviderError(f"provider {provider.name} has no {what}")
+    return value
+
+
+def _remaining(deadline: float, timeout: float) -> float:
+    return max(1.0, min(timeout, deadline - time.monotonic()))
+
+
+def _host(url: str) -> str:
+    rest = url.partition("://")[2]
+    return rest.split("/", 1)[0] or url
+
+
+def basic_auth(client_id: str, client_secret: str) -> str:
+    raw = f"{client_id}:{client_secret}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+DISCOVERY_TTL = 24 * 3600  # provider metadata changes rarely; re-read it daily
+
+
+def resolve(provider: Provider, *, timeout: float) -> Provider:
+    """The provider with endpoints filled in from discovery when the config gave only an issuer."""
+    if not provider.needs_discovery() or provider.issuer is None:
+        return provider
+    import dataclasses
+    import hashlib
+    import os
+
+    from . import paths, securefile
+
+    key = hashlib.sha256(provider.issuer.encode()).hexdigest()[:24]
+    path = os.path.join(paths.cache_dir(), f"discovery-{key}.json")
+    data: dict[str, Any] | None = None
+    try:
+        cached = _json_object(securefile.read_private(path) or b"")
+        if cached and time.time() - float(cached.get("fetched_at", 0)) < DISCOVERY_TTL:
+            data = cached.get("metadata")
+    except (OAuthHelperError, TypeError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        data = discover(provider.issuer, timeout=timeout)
+        payload = json.dumps({"fetched_at": time.time(), "metadata": data}).encode()
+        securefile.write_private(path, payload)
+    changes = {
+        key: data[key]
+        for key in ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint",
+                    "revocation_endpoint", "introspection_endpoint")
+        if getattr(provider, key) is None and isinstance(data.get(key), str)
+    }
+    return dataclasses.replace(provider, **changes)

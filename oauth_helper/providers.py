@@ -1,0 +1,169 @@
+"""Built-in providers, and what a provider is: endpoints, scopes, mail hosts, redirect style."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+HostPort = tuple[str, int]
+
+GOOGLE_MAIL_SCOPE = "https://mail.google.com/"
+MICROSOFT_MAIL_SCOPES = (
+    "https://outlook.office.com/IMAP.AccessAsUser.All",
+    "https://outlook.office.com/SMTP.Send",
+    "https://outlook.office.com/POP.AccessAsUser.All",
+    "offline_access",
+)
+# Asked for at authorize time only, so the token response carries an id_token naming the user.
+IDENTITY_SCOPES = ("openid", "email")
+
+
+@dataclass(frozen=True)
+class Provider:
+    """An OAuth2 provider as this tool needs it. Endpoints may be None until discovery fills them."""
+
+    name: str
+    kind: str = "oauth2"  # "google" refreshes through google-auth; everything else through oauth.py
+    issuer: str | None = None
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    device_authorization_endpoint: str | None = None
+    revocation_endpoint: str | None = None
+    introspection_endpoint: str | None = None
+    scopes: tuple[str, ...] = ()
+    smtp: HostPort | None = None
+    imap: HostPort | None = None
+    pop: HostPort | None = None
+    other_hosts: tuple[str, ...] = ()  # more mail hostnames of the same service
+    redirect_host: str = "127.0.0.1"  # Microsoft wants http://localhost; Google takes the loopback IP
+    device_flow: bool = True
+    device_flow_refusal: str = ""  # why the device flow cannot be used, when it cannot
+    identity_scopes: tuple[str, ...] = IDENTITY_SCOPES
+    scope_on_refresh: bool = False  # Microsoft wants the scopes repeated on refresh
+    registration_help: str = ""
+    tenant: str | None = None
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        names = {hp[0].lower() for hp in (self.smtp, self.imap, self.pop) if hp}
+        names.update(h.lower() for h in self.other_hosts)
+        return frozenset(names)
+
+    def needs_discovery(self) -> bool:
+        return self.token_endpoint is None
+
+
+GOOGLE_HELP = """\
+Google needs an OAuth client of your own (no client ID is shipped with oauth-helper):
+  1. https://console.cloud.google.com/ > create a project > APIs & Services > enable "Gmail API".
+  2. OAuth consent screen: External (or Internal for Workspace); add the scope https://mail.google.com/.
+  3. Publish the app ("In production"): apps left in "Testing" get refresh tokens that die after 7 days.
+  4. Credentials > Create credentials > OAuth client ID > "Desktop app". Note the ID and the secret
+     (a desktop client's secret is not confidential).
+Then run: oauth-helper authorize {account} --provider google --client-id ID --client-secret SECRET"""
+
+MICROSOFT_HELP = """\
+Microsoft needs an app registration of your own (no client ID is shipped with oauth-helper):
+  1. https://entra.microsoft.com/ > App registrations > New registration. Supported account types:
+     your organisation only (tenant = your domain or tenant ID), or any organisation and personal
+     accounts (tenant = common).
+  2. Authentication > Add a platform > "Mobile and desktop applications" > redirect URI http://localhost;
+     set "Allow public client flows" to Yes (needed for --flow device).
+  3. API permissions > Add > APIs my organization uses > "Office 365 Exchange Online" (delegated):
+     IMAP.AccessAsUser.All, SMTP.Send, POP.AccessAsUser.All; plus Microsoft Graph offline_access,
+     openid, email. An administrator may have to grant consent.
+  4. SMTP AUTH must be enabled for the mailbox (Exchange admin centre) for sending.
+Then run: oauth-helper authorize {account} --provider microsoft --client-id ID --tenant TENANT"""
+
+GENERIC_HELP = """\
+Register an OAuth2 client with your provider (a public/native client with a loopback redirect URI
+http://127.0.0.1 on any port), describe the provider in the config file under [providers.NAME], then
+run: oauth-helper authorize {account} --provider NAME --client-id ID"""
+
+GOOGLE = Provider(
+    name="google",
+    kind="google",
+    issuer="https://accounts.google.com",
+    authorization_endpoint="https://accounts.google.com/o/oauth2/v2/auth",
+    token_endpoint="https://oauth2.googleapis.com/token",
+    revocation_endpoint="https://oauth2.googleapis.com/revoke",
+    scopes=(GOOGLE_MAIL_SCOPE,),
+    smtp=("smtp.gmail.com", 587),
+    imap=("imap.gmail.com", 993),
+    pop=("pop.gmail.com", 995),
+    redirect_host="127.0.0.1",
+    device_flow=False,
+    device_flow_refusal=(
+        "Google does not allow mail scopes in the device flow; use --flow browser, or --flow paste "
+        "on a machine without a browser"
+    ),
+    registration_help=GOOGLE_HELP,
+)
+
+_MS_LOGIN = "https://login.microsoftonline.com"
+
+
+def microsoft(tenant: str = "common") -> Provider:
+    """Microsoft identity platform v2 endpoints for a tenant (common, organizations, consumers, an ID or domain)."""
+    base = f"{_MS_LOGIN}/{tenant}/oauth2/v2.0"
+    return Provider(
+        name="microsoft",
+        kind="oauth2",
+        issuer=None,
+        authorization_endpoint=f"{base}/authorize",
+        token_endpoint=f"{base}/token",
+        device_authorization_endpoint=f"{base}/devicecode",
+        scopes=MICROSOFT_MAIL_SCOPES,
+        smtp=("smtp.office365.com", 587),
+        imap=("outlook.office365.com", 993),
+        pop=("outlook.office365.com", 995),
+        other_hosts=("smtp-mail.outlook.com", "imap-mail.outlook.com", "pop-mail.outlook.com"),
+        redirect_host="localhost",
+        identity_scopes=("openid", "email", "profile"),
+        scope_on_refresh=True,
+        registration_help=MICROSOFT_HELP,
+        tenant=tenant,
+    )
+
+
+BUILTIN: Mapping[str, Provider] = {"google": GOOGLE, "microsoft": microsoft()}
+
+DOMAIN_GUESSES: Mapping[str, str] = {
+    "gmail.com": "google",
+    "googlemail.com": "google",
+    "outlook.com": "microsoft",
+    "hotmail.com": "microsoft",
+    "live.com": "microsoft",
+    "msn.com": "microsoft",
+}
+
+
+def guess_provider(account: str) -> str | None:
+    """The built-in provider for a well-known mail domain, else None (then we ask)."""
+    domain = account.rpartition("@")[2].lower()
+    return DOMAIN_GUESSES.get(domain)
+
+
+def with_tenant(provider: Provider, tenant: str | None) -> Provider:
+    """The Microsoft provider for another tenant; other providers have none."""
+    if tenant is None or provider.tenant is None or tenant == provider.tenant:
+        return provider
+    fresh = microsoft(tenant)
+    return replace(
+        provider,
+        tenant=tenant,
+        authorization_endpoint=_retenant(provider.authorization_endpoint, provider.tenant, fresh),
+        token_endpoint=_retenant(provider.token_endpoint, provider.tenant, fresh),
+        device_authorization_endpoint=_retenant(
+            provider.device_authorization_endpoint, provider.tenant, fresh
+        ),
+    )
+
+
+def _retenant(url: str | None, old: str, fresh: Provider) -> str | None:
+    # Endpoints overridden in the config keep their URL, only the tenant segment moves.
+    if url is None:
+        return None
+    return url.replace(f"/{old}/", f"/{fresh.tenant}/", 1)
+
+

@@ -1,0 +1,170 @@
+"""Private files: 0600 in 0700 directories, owned by us, never through a symlink, written atomically.
+
+Used by the access-token cache and the file store. Only os and stat here: the hot path reads
+the cache through `read_private`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import time
+from types import TracebackType
+
+from .errors import InsecureFile, TransientError
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_POSIX = os.name == "posix"
+MAX_FILE_BYTES = 1 << 20  # a cache or secret file is a few hundred bytes; anything huge is not ours
+
+
+def _check(st: os.stat_result, path: str, *, directory: bool) -> None:
+    kind_ok = stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)
+    if not kind_ok:
+        raise InsecureFile(f"{path} is not a {'directory' if directory else 'regular file'}; remove it")
+    if not _POSIX:
+        return
+    if st.st_uid != os.geteuid():
+        raise InsecureFile(f"{path} is owned by uid {st.st_uid}, not by you; refusing to use it")
+    if st.st_mode & 0o077:
+        mode = "700" if directory else "600"
+        raise InsecureFile(
+            f"{path} is accessible to other users (mode {stat.S_IMODE(st.st_mode):o}); "
+            f"run: chmod {mode} {path}"
+        )
+
+
+def read_private(path: str) -> bytes | None:
+    """The file's bytes, None if it does not exist; InsecureFile if it is not private to us."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        if os.path.islink(path):
+            raise InsecureFile(f"{path} is a symbolic link; refusing to follow it") from None
+        raise InsecureFile(f"cannot open {path}: {e.strerror}") from None
+    try:
+        _check(os.fstat(fd), path, directory=False)
+        chunks = []
+        size = 0
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise InsecureFile(f"{path} is too large to be one of ours; remove it")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def ensure_private_dir(path: str) -> None:
+    """Create `path` as a 0700 directory if needed; refuse one that others can reach."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError as e:
+        raise InsecureFile(f"cannot create directory {path}: {e.strerror}") from None
+    _check(os.lstat(path), path, directory=True)
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Atomically replace `path` with `data`: a 0600 temporary file in the same directory, renamed."""
+    directory = os.path.dirname(path)
+    ensure_private_dir(directory)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+    try:
+        try:
+            if _POSIX:
+                os.fchmod(fd, 0o600)  # the umask may have taken bits away, never added; be exact
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _replace(tmp, path)
+    except BaseException:
+        remove(tmp)
+        raise
+    if _POSIX:
+        dir_fd = os.open(directory, os.O_RDONLY | _CLOEXEC)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _replace(src: str, dst: str) -> None:
+    # Windows refuses to replace a file another process has open for a moment; retry briefly.
+    for attempt in range(20):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if _POSIX or attempt == 19:
+                raise
+            time.sleep(0.05)
+
+
+def remove(path: str) -> bool:
+    """Delete a file if present; True if something was deleted."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise InsecureFile(f"cannot remove {path}: {e.strerror}") from None
+    return True
+
+
+class exclusive_lock:  # noqa: N801 - used like a function: `with exclusive_lock(path, timeout):`
+    """Hold an exclusive lock on `path` (flock on POSIX; the kernel drops it if we are killed)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self._path = path
+        self._timeout = timeout
+        self._fd = -1
+
+    def __enter__(self) -> None:
+        ensure_private_dir(os.path.dirname(self._path))
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
+        try:
+            _acquire(self._fd, self._path, self._timeout)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        os.close(self._fd)  # closing the descriptor releases the lock
+
+
+def _acquire(fd: int, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise TransientError(
+                    f"another oauth-helper process has held {path} for over {timeout:.0f} s; "
+                    "try again later"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)

@@ -1,0 +1,15 @@
+"""Per-run settings shared by every command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the command line says about this run, independent of the command."""
+
+    config_path: Path | None = None
+    verbose: bool = False
+    debug: bool = False

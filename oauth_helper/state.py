@@ -1,0 +1,46 @@
+"""What `status` reports about past refreshes: a small non-secret JSON file per account."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from . import paths, securefile
+from .errors import OAuthHelperError
+
+
+def path_for(account: str) -> str:
+    return os.path.join(paths.cache_dir(), paths.file_name(account) + ".state.json")
+
+
+def load(account: str) -> dict[str, Any]:
+    try:
+        data = securefile.read_private(path_for(account))
+        parsed = json.loads(data) if data else {}
+    except (OAuthHelperError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def record_refresh(account: str, ok: bool, message: str = "") -> None:
+    """Remember the last refresh outcome. Never raises: bookkeeping must not fail a login."""
+    state = load(account)
+    now = time.time()
+    state["last_refresh_at"] = now
+    state["last_refresh_ok"] = ok
+    state["last_refresh_message"] = message[:300]
+    if ok:
+        state["last_success_at"] = now
+    try:
+        securefile.write_private(path_for(account), json.dumps(state).encode())
+    except (OAuthHelperError, OSError):
+        pass
+
+
+def forget(account: str) -> None:
+    try:
+        securefile.remove(path_for(account))
+    except OAuthHelperError:
+        pass

@@ -1,0 +1,81 @@
+"""What a secret store is, and the secret it holds."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from ..errors import StoreUnavailable
+
+
+@dataclass(frozen=True)
+class Secret:
+    """The long-lived secrets of one account. repr() shows none of them."""
+
+    refresh_token: str = field(repr=False)
+    client_secret: str | None = field(default=None, repr=False)
+    obtained_at: float = 0.0  # when the refresh token was obtained (epoch seconds)
+    refresh_token_expires_at: float | None = None  # Google "Testing" apps: 7 days
+
+    def rotated(self, refresh_token: str, expires_in: float | None = None) -> Secret:
+        expires_at = time.time() + expires_in if expires_in else self.refresh_token_expires_at
+        return replace(self, refresh_token=refresh_token, obtained_at=time.time(),
+                       refresh_token_expires_at=expires_at)
+
+    def serialize(self) -> str:
+        data: dict[str, object] = {"version": 1, "refresh_token": self.refresh_token,
+                                   "obtained_at": self.obtained_at}
+        if self.client_secret:
+            data["client_secret"] = self.client_secret
+        if self.refresh_token_expires_at:
+            data["refresh_token_expires_at"] = self.refresh_token_expires_at
+        return json.dumps(data)
+
+    @classmethod
+    def deserialize(cls, text: str, where: str) -> Secret:
+        """Our JSON, or a bare refresh token (what `pass` or another tool may hold)."""
+        stripped = text.strip()
+        if not stripped:
+            raise StoreUnavailable(f"{where} holds an empty secret")
+        if not stripped.startswith("{"):
+            token = stripped.splitlines()[0].strip()
+            return cls(refresh_token=token)
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            raise StoreUnavailable(f"{where} holds a secret that is not valid JSON") from None
+        token = data.get("refresh_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise StoreUnavailable(f"{where} holds no refresh_token")
+        client_secret = data.get("client_secret")
+        obtained = data.get("obtained_at")
+        expires = data.get("refresh_token_expires_at")
+        return cls(
+            refresh_token=token,
+            client_secret=client_secret if isinstance(client_secret, str) and client_secret else None,
+            obtained_at=float(obtained) if isinstance(obtained, (int, float)) else 0.0,
+            refresh_token_expires_at=float(expires) if isinstance(expires, (int, float)) else None,
+        )
+
+
+class SecretStore(Protocol):
+    """Where one account's refresh token lives. Failures raise StoreUnavailable, saying how to fix them."""
+
+    kind: str
+
+    def unavailable_reason(self) -> str | None:
+        """None if the store can be used here and now, else why not (one line)."""
+
+    def describe(self) -> str:
+        """Where the secret lives, for people (a path, a keyring service, a command)."""
+
+    def load(self) -> Secret | None:
+        """The stored secret, or None if there is none."""
+
+    def save(self, secret: Secret) -> None:
+        """Store the secret, replacing any previous one."""
+
+    def delete(self) -> bool:
+        """Remove the secret; True if there was one."""
