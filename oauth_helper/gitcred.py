@@ -347,7 +347,9 @@ def _emit(stream: TextIO | BinaryIO, data: bytes) -> None:
 
 
 def _say(stderr: TextIO, message: str) -> None:
-    print(f"oauth-helper: {message}", file=stderr)
+    from oauth_helper.redact import scrub
+
+    stderr.write(f"oauth-helper: {scrub(message)}\n")
     stderr.flush()
 
 
@@ -363,7 +365,8 @@ def run(
     stdout gets attributes or nothing; every message goes to stderr as one line. A request
     that is not ours gets no answer and status 0. Once the request is ours, a failure is
     reported on stderr together with ``quit=1``, so git stops instead of asking for a
-    password that a token-only server could not take anyway.
+    password that a token-only server could not take anyway. With ``--debug`` errors are
+    raised for the command line to report with their traceback.
     """
     if action not in ACTIONS:
         _say(stderr, f"unknown git credential action {action!r}: use get, store or erase")
@@ -372,21 +375,20 @@ def run(
         attributes = parse(read_input(stdin))
         # `store`: git offers back what we gave it; an access token is never stored.
         request = None if action == "store" else request_from(attributes)
-    except CredentialProtocolError as e:
-        _say(stderr, str(e))
-        return e.exit_code
-    if request is None:
-        return 0
+        if request is None:
+            return 0
+        from oauth_helper import config as config_module
 
-    from oauth_helper import config as config_module
-
-    try:
+        # A broken config file: we cannot tell whether the request was meant for us, so
+        # say why and answer nothing.
         cfg = config_module.load(settings.config_path)
-        account = choose_account(request, cfg.accounts.values())
     except OAuthHelperError as e:
-        # We cannot tell whether this request was meant for us: say why, answer nothing.
+        if settings.debug:
+            raise
         _say(stderr, str(e))
         return e.exit_code
+
+    account = choose_account(request, cfg.accounts.values())
     if account is None:
         if settings.verbose:
             who = f"{request.username} at " if request.username else ""
@@ -398,16 +400,20 @@ def run(
             from oauth_helper import cache
 
             cache.drop(account.name)
+            if settings.verbose:
+                _say(stderr, f"dropped the cached access token of {account.name}")
             return 0
         from oauth_helper import tokens
 
         token = tokens.get_access_token(settings, account.name)
         _emit(stdout, format_credential(answer(account.name, token.token, token.expires_at)))
+        if settings.verbose:
+            _say(stderr, f"answered git with an access token for {account.name}")
         return 0
     except OAuthHelperError as e:
-        _say(stderr, str(e))
         if action == "get":
             _emit(stdout, b"quit=1\n")
         if settings.debug:
             raise
+        _say(stderr, str(e))
         return e.exit_code
