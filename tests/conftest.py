@@ -1,0 +1,41 @@
+"""Shared fixtures: the local OAuth provider, and a test user with an account."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.support.cli_env import make_account
+from tests.support.provider import LocalProvider
+
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
+
+ACCOUNT = "alice@example.com"
+
+
+@pytest.fixture
+def provider() -> Iterator[LocalProvider]:
+    with LocalProvider() as p:
+        yield p
+
+
+@pytest.fixture
+def account_env(tmp_path: Path, provider: LocalProvider) -> dict[str, str]:
+    """A user whose config has ACCOUNT on the local provider, refresh token in the file store."""
+    return make_account(tmp_path, provider, ACCOUNT)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # In-process code under test must never touch the real user's dirs.
+    for name, sub in (("XDG_CONFIG_HOME", "cfg"), ("XDG_CACHE_HOME", "cache"),
+                      ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state")):
+        monkeypatch.setenv(name, str(tmp_path / "inproc" / sub))
+    monkeypatch.delenv("OAUTH_HELPER_CONFIG", raising=False)
+    if "HOME" in os.environ and not os.environ["HOME"].startswith(str(tmp_path)):
+        monkeypatch.setenv("HOME", str(tmp_path / "inproc" / "home"))
