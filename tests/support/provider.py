@@ -688,7 +688,9 @@ class LocalProvider:
         with self._lock:
             self.counts[key] += 1
             if key == "token" and "grant_type" in req.form:
-                self.counts["token:" + req.form["grant_type"]] += 1
+                grant_type = req.form["grant_type"]
+                short = "device_code" if grant_type == DEVICE_GRANT else grant_type
+                self.counts["token:" + short] += 1
         if method == "POST" and not req.is_form:
             self._record_unexpected(
                 f"POST {req.path}: Content-Type {lower.get('content-type')!r}, wanted {_FORM}"
