@@ -39,6 +39,7 @@ import os
 import re
 import secrets
 import signal
+import socketserver
 import stat
 import sys
 import threading
@@ -203,8 +204,6 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind() resolves the host name (socket.getfqdn), which can stall
         # for seconds without DNS; the name is not needed.
-        import socketserver
-
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
         self.server_name = str(host)
