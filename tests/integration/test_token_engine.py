@@ -290,3 +290,26 @@ def test_hot_path_imports_nothing_heavy(account_env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr.decode()
     assert result.stderr.decode() == "[]"
     assert result.stdout.strip()
+
+
+def test_keyring_store_end_to_end(tmp_path: Path, provider: LocalProvider) -> None:
+    """The refresh token lives in a real Secret Service; `token` reads it and saves the rotation there."""
+    import os
+
+    from tests.support.binaries import require, require_binary
+
+    require_binary("gnome-keyring-daemon")
+    require(bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")), "no D-Bus session bus (see scripts/test)")
+    account = "keyring-user@example.com"
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.SecretService.Keyring"
+    try:
+        env = make_account(tmp_path, provider, account, store="keyring")
+        env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.SecretService.Keyring"
+        provider.rotation = "strict"
+        before = stored_refresh_token(env, account, store="keyring")
+        result = run_cli(env, "token", account)
+        assert result.returncode == 0, result.stderr.decode()
+        after = stored_refresh_token(env, account, store="keyring")
+        assert after != before and provider.is_refresh_token_valid(after or "")
+    finally:
+        del os.environ["PYTHON_KEYRING_BACKEND"]
