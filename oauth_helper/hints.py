@@ -69,3 +69,147 @@ def short_description(description: str) -> str:
         if cut in first:
             first = first.split(cut, 1)[0]
     return first.strip()[:300]
+
+
+# -- mail servers ---------------------------------------------------------------------------------
+# What SMTP and IMAP servers answer when they refuse an OAuth login, for `oauth-helper test`.
+# `{authorize}` in a fix is replaced by the exact `oauth-helper authorize ACCOUNT` command.
+
+
+@dataclass(frozen=True)
+class ServerHint:
+    marker: str  # matched case-insensitively against the server's final answer or challenge status
+    reason: str  # what the answer means, one line
+    fix: str  # what to do about it, one line
+    rejected: bool = True  # False: not the token's fault (a limit): retrying later may help
+
+
+SERVER_ERRORS: tuple[ServerHint, ...] = (
+    # Microsoft 365 / Outlook.com (most specific first)
+    ServerHint("security defaults",
+               "Microsoft: the tenant's security defaults block SMTP AUTH for this user",
+               "a tenant administrator must turn off security defaults or allow SMTP AUTH through "
+               "conditional access (https://aka.ms/smtp_auth_disabled)"),
+    ServerHint("5.7.139",
+               "Microsoft: SMTP AUTH is disabled for the tenant or for this mailbox",
+               "an Exchange administrator must enable authenticated SMTP: Set-CASMailbox -Identity "
+               "ACCOUNT -SmtpClientAuthenticationDisabled $false (or Set-TransportConfig for the "
+               "tenant), see https://aka.ms/smtp_auth_disabled"),
+    ServerHint("5.7.3",
+               "Microsoft refused the token: wrong scope or audience (e.g. a Microsoft Graph "
+               "token, or SMTP.Send / IMAP.AccessAsUser.All not granted)",
+               "use the https://outlook.office.com/ scopes (SMTP.Send, IMAP.AccessAsUser.All, "
+               "offline_access) in the app registration and the config, then run: {authorize}"),
+    ServerHint("User is authenticated but not connected",
+               "Microsoft accepted the token but not for this mailbox (another user's token, or "
+               "IMAP disabled for the mailbox)",
+               "sign in as the mailbox owner ({authorize}); an administrator can enable IMAP with "
+               "Set-CASMailbox -Identity ACCOUNT -ImapEnabled $true"),
+    # Gmail
+    ServerHint("Too many login attempts",
+               "the server is rate-limiting logins", "wait a few minutes and try again",
+               rejected=False),
+    ServerHint("Web login required",
+               "Google wants an interactive sign-in first",
+               "sign in at https://mail.google.com/ once in a browser, then run: {authorize}"),
+    ServerHint("5.7.8",
+               "the server did not accept the token",
+               "check the token is for this account and has the mail scope, then run: {authorize}"),
+    ServerHint("Invalid credentials",
+               "the server did not accept the token",
+               "check the token is for this account and has the mail scope, then run: {authorize}"),
+    ServerHint("AUTHENTICATE failed",
+               "the server did not accept the token (Microsoft gives no detail over IMAP)",
+               "check IMAP is enabled for the mailbox and IMAP.AccessAsUser.All is granted, then "
+               "run: {authorize}"),
+    # Dovecot and generic IMAP / SMTP answers
+    ServerHint("AUTHENTICATIONFAILED",
+               "the server did not accept the token", "run: {authorize}"),
+    ServerHint("Authentication failed",
+               "the server did not accept the token", "run: {authorize}"),
+)
+
+# The "status" of the JSON error challenge that XOAUTH2 (Gmail's format) and OAUTHBEARER
+# (RFC 7628 section 3.2.2) servers send before their final failure answer.
+_BAD_TOKEN = ("the token is invalid, expired, revoked, or was issued for another account than "
+              "the login user")
+_SIGN_IN_AS_USER = "sign in as the login user when you run: {authorize}"
+_NO_SCOPE = "the token lacks the scope the server wants"
+CHALLENGE_STATUS: dict[str, ServerHint] = {
+    "400": ServerHint("400", f"{_NO_SCOPE} (Gmail: https://mail.google.com/)",
+                      "authorize again with the mail scope (and add it to the OAuth consent "
+                      "screen): {authorize}"),
+    "401": ServerHint("401", _BAD_TOKEN, _SIGN_IN_AS_USER),
+    "invalid_token": ServerHint("invalid_token", _BAD_TOKEN, _SIGN_IN_AS_USER),
+    "insufficient_scope": ServerHint("insufficient_scope", _NO_SCOPE,
+                                     "authorize again with the mail scope: {authorize}"),
+    "invalid_request": ServerHint(
+        "invalid_request", "the server did not understand the login (malformed SASL message)",
+        "try --mechanism xoauth2 or --mechanism oauthbearer"),
+}
+
+
+def lookup_server(*answers: str) -> ServerHint | None:
+    """The most specific known hint for what a mail server answered (final line, challenge text)."""
+    haystack = " ".join(answers).lower()
+    for hint in SERVER_ERRORS:
+        if hint.marker.lower() in haystack:
+            return hint
+    return None
+
+
+def decode_challenge(data: bytes | str) -> dict[str, str] | None:
+    """The JSON object of an XOAUTH2/OAUTHBEARER error challenge, base64 or already decoded.
+
+    >>> decode_challenge("eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIn0=")
+    {'status': '400', 'schemes': 'Bearer'}
+    >>> decode_challenge(b'{"status":"invalid_token"}')
+    {'status': 'invalid_token'}
+    >>> decode_challenge("not a challenge") is None
+    True
+    """
+    import binascii
+    import json
+
+    raw = data.encode("ascii", "replace") if isinstance(data, str) else bytes(data)
+    raw = raw.strip()
+    if not raw.startswith(b"{"):
+        try:
+            raw = binascii.a2b_base64(raw).strip()
+        except (binascii.Error, ValueError):
+            return None
+    try:
+        parsed = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(parsed, dict) or not parsed:
+        return None
+    return {str(k): str(v) for k, v in parsed.items() if isinstance(v, (str, int, float))}
+
+
+def explain_challenge(challenge: dict[str, str]) -> ServerHint | None:
+    """The hint for a decoded error challenge's status (Gmail's "400"/"401", RFC 7628's names)."""
+    return CHALLENGE_STATUS.get(challenge.get("status", "").strip().lower())
+
+
+# -- refresh token lifetime and revocation -------------------------------------------------------
+
+GOOGLE_TESTING_APP_FIX = (
+    "the Google OAuth app is in \"Testing\", so its refresh tokens die after 7 days: publish it "
+    "(Google Cloud console > APIs & Services > OAuth consent screen > Publish app, \"In "
+    "production\"), then run: {authorize}"
+)
+LIMITED_REFRESH_TOKEN_FIX = ("the provider limits the refresh token's life: before then run: "
+                             "{authorize}")
+
+# Where a user removes an app's access by hand when the provider has no revocation endpoint.
+MANUAL_REVOCATION: dict[str, str] = {
+    "google": "https://myaccount.google.com/permissions",
+    "microsoft": "https://myaccount.microsoft.com/ > Apps (work or school) or "
+                 "https://account.live.com/consent/Manage (personal accounts)",
+}
+
+
+def with_command(text: str, authorize_command: str) -> str:
+    """A fix text with `{authorize}` replaced by the real command (no other formatting applied)."""
+    return text.replace("{authorize}", authorize_command)
