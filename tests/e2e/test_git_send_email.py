@@ -257,3 +257,35 @@ def test_without_the_perl_modules_git_send_email_finds_no_mechanism(
     done = send_email(env, patches)
     assert done.returncode != 0
     assert "No SASL mechanism found" in done.stderr
+
+
+def test_send_email_through_msmtp_instead_of_authen_sasl(
+    tmp_path: Path, env: dict[str, str], bed: MailBed, provider: LocalProvider
+) -> None:
+    """The documented alternative: sendemail.sendmailCmd = msmtp, which asks oauth-helper itself."""
+    msmtp = require_binary("msmtp")
+    rc = Path(env["HOME"]) / ".msmtprc"
+    rc.write_text(
+        "account test\n"
+        f"host {bed.host}\n"
+        f"port {bed.submission_port}\n"
+        "tls on\ntls_starttls on\n"
+        f"tls_trust_file {bed.cafile}\n"
+        "auth xoauth2\n"
+        f"user {ACCOUNT}\n"
+        f"from {ACCOUNT}\n"
+        f'passwordeval "oauth-helper token {ACCOUNT}"\n'
+    )
+    rc.chmod(0o600)
+    (Path(env["HOME"]) / ".gitconfig").write_text(
+        "[user]\n\tname = Alice Example\n\temail = alice@example.test\n"
+        f"[sendemail]\n\tsendmailCmd = {msmtp} -a test\n"
+    )
+    env = {k: v for k, v in env.items() if k != "PERL5LIB"}
+    patches = make_series(tmp_path, env)
+    refreshes = provider.counts["token:refresh_token"]
+    done = send_email(env, patches)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    assert_series_delivered(bed)
+    # msmtp runs once a message; the second and third are served from the cache.
+    assert provider.counts["token:refresh_token"] == refreshes + 1
