@@ -1,0 +1,104 @@
+"""msmtp with the shipped contrib/msmtp/msmtprc: XOAUTH2 and OAUTHBEARER, STARTTLS and SMTPS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.binaries import require_binary
+from tests.support.cli_env import make_account, run_cli
+from tests.support.mailbed import (
+    SYSTEM_CAFILE,
+    MailBed,
+    outcome,
+    render_contrib,
+    revoke_token,
+    run_client,
+)
+from tests.support.provider import LocalProvider
+
+pytestmark = pytest.mark.e2e
+
+GMAIL = "alice@example.test"  # stands for alice@gmail.com in the contrib file
+OUTLOOK = "bob@example.test"  # stands for bob@contoso.com
+RCPT = "rcpt@example.org"
+
+
+@pytest.fixture
+def bed(tmp_path: Path, provider: LocalProvider) -> Iterator[MailBed]:
+    with MailBed(tmp_path / "bed", provider.introspection_endpoint) as b:
+        yield b
+
+
+@pytest.fixture
+def env(tmp_path: Path, provider: LocalProvider) -> dict[str, str]:
+    env = make_account(tmp_path, provider, GMAIL)
+    return make_account(tmp_path, provider, OUTLOOK, env=env)
+
+
+def msmtprc(tmp_path: Path, bed: MailBed) -> Path:
+    text = render_contrib(
+        "msmtp/msmtprc",
+        {
+            "smtp.gmail.com": bed.host,
+            "smtp.office365.com": bed.host,
+            "port 587": f"port {bed.submission_port}",
+            "port 465": f"port {bed.submissions_port}",
+            "alice@gmail.com": GMAIL,
+            "bob@contoso.com": OUTLOOK,
+            SYSTEM_CAFILE: bed.cafile,
+        },
+    )
+    path = tmp_path / "msmtprc"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def message(sender: str, subject: str) -> bytes:
+    return (f"From: {sender}\r\nTo: {RCPT}\r\nSubject: {subject}\r\n\r\nsent by msmtp\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("account", "user", "mechanism"),
+    [
+        ("gmail", GMAIL, "XOAUTH2"),  # port 587, STARTTLS
+        ("gmail-465", GMAIL, "OAUTHBEARER"),  # port 465, implicit TLS
+        ("outlook", OUTLOOK, "XOAUTH2"),  # port 587, STARTTLS
+    ],
+)
+def test_msmtp_sends(
+    tmp_path: Path, bed: MailBed, env: dict[str, str], account: str, user: str, mechanism: str
+) -> None:
+    msmtp = require_binary("msmtp")
+    rc = msmtprc(tmp_path, bed)
+    subject = f"msmtp {account} {mechanism}"
+    result = run_client(
+        [msmtp, "-C", str(rc), "-a", account, RCPT], env, input=message(user, subject)
+    )
+    assert result.returncode == 0, outcome(result)
+    delivered = bed.wait_delivered(RCPT)
+    assert [m["Subject"] for m in delivered] == [subject]
+    assert delivered[0]["X-Sink-Mail-From"] == f"<{user}>"
+    bed.wait_for_log(f"user=<{user}>, method={mechanism}")
+    assert bed.login_succeeded(user, mechanism, "submission"), bed.log_text()
+
+
+@pytest.mark.parametrize("account", ["gmail", "gmail-465"])
+def test_msmtp_fails_visibly_on_rejected_token(
+    tmp_path: Path, bed: MailBed, env: dict[str, str], provider: LocalProvider, account: str
+) -> None:
+    msmtp = require_binary("msmtp")
+    rc = msmtprc(tmp_path, bed)
+    printed = run_cli(env, "token", GMAIL)
+    assert printed.returncode == 0, outcome(printed)
+    # The cached token still looks valid to oauth-helper, but the provider has revoked it.
+    revoke_token(provider.revocation_endpoint, printed.stdout.decode().strip(), "test-client")
+    result = run_client(
+        [msmtp, "-C", str(rc), "-a", account, RCPT], env, input=message(GMAIL, "rejected")
+    )
+    assert result.returncode != 0, outcome(result)
+    assert b"authentication failed" in result.stderr.lower(), outcome(result)
+    assert bed.delivered() == []
