@@ -1,0 +1,124 @@
+"""`oauth-helper revoke ACCOUNT [--forget]`: RFC 7009 revocation, then delete the local tokens.
+
+Order matters: the provider is asked first, while we still hold the token to revoke. A
+temporary failure there deletes nothing (run it again later); a provider without a revocation
+endpoint (Microsoft) or one that refuses is said so, with where to remove the access by hand,
+and the local copies are deleted anyway.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO, cast
+
+from . import cache, config, hints, redact, state
+from .config import Account
+from .errors import AuthorizationRequired, ConfigError, OAuthHelperError, TransientError
+from .settings import Settings
+from .stores import open_store
+
+
+def run(settings: Settings, *, account: str, forget: bool, err: TextIO | None = None) -> int:
+    say = _printer(err)
+    cfg = config.load(settings.config_path)
+    acct = cfg.account(account)
+    store = open_store(acct)
+    secret = store.load()  # StoreUnavailable (69): nothing can be revoked or deleted from here
+    if secret is not None:
+        redact.register(secret.refresh_token, secret.client_secret)
+    cached = cache.load_quietly(acct.name)
+    if cached is not None:
+        redact.register(cached.token)
+
+    if secret is not None:
+        _revoke_remote(acct, secret.refresh_token, "refresh_token",
+                       acct.client_secret or secret.client_secret, cfg.timeout, say)
+    elif cached is not None and cached.valid_for(0):
+        _revoke_remote(acct, cached.token, "access_token", acct.client_secret, cfg.timeout, say)
+    else:
+        say(f"{acct.name}: no refresh token stored, nothing to revoke at {acct.provider.name}")
+
+    if secret is not None:
+        if store.delete():
+            say(f"{acct.name}: deleted the refresh token from {store.describe()}")
+        else:
+            say(f"{acct.name}: could not delete the refresh token from {store.describe()} "
+                "(no store_erase command configured): delete it yourself")
+    if cache.drop(acct.name):
+        say(f"{acct.name}: deleted the cached access token")
+    state.forget(acct.name)
+
+    if forget:
+        if remove_account_from_config(cfg.path, acct.name):
+            say(f"{acct.name}: removed from {cfg.path}")
+        else:
+            say(f"{acct.name}: not found in {cfg.path}; nothing removed")
+    return 0
+
+
+def _revoke_remote(account: Account, token: str, hint: str, client_secret: str | None,
+                   timeout: float, say: Callable[[str], None]) -> None:
+    from . import oauth
+
+    provider = account.provider
+    manual = hints.MANUAL_REVOCATION.get(provider.name)
+    try:
+        provider = oauth.resolve(provider, timeout=timeout)
+    except TransientError as e:
+        raise TransientError(f"cannot reach {provider.name} to revoke: {e}; nothing was deleted, "
+                             "try again later") from None
+    except OAuthHelperError as e:
+        say(f"{account.name}: cannot find {provider.name}'s revocation endpoint ({e}). Deleting "
+            "the local copies anyway.")
+        return
+    if provider.revocation_endpoint is None:
+        where = f" remove its access by hand at {manual}" if manual else (
+            " remove its access in the provider's account settings")
+        say(f"{account.name}: {provider.name} has no token revocation endpoint, so the refresh "
+            f"token stays valid at the provider until it expires;{where}. Deleting the local "
+            "copies now.")
+        return
+    client: dict[str, str] = {}
+    if account.client_id:
+        client = oauth.client_form(account, client_secret)
+    try:
+        oauth.revoke(provider, token, hint, timeout=timeout, client=client)
+    except TransientError as e:
+        raise TransientError(f"revocation failed: {e}; nothing was deleted, try again later"
+                             ) from None
+    except AuthorizationRequired:
+        say(f"{account.name}: {provider.name} says the token was already invalid")
+        return
+    except OAuthHelperError as e:
+        where = f"; remove its access by hand at {manual}" if manual else ""
+        say(f"{account.name}: {provider.name} refused the revocation ({e}){where}. "
+            "Deleting the local copies anyway.")
+        return
+    say(f"{account.name}: revoked at {provider.name}")
+
+
+def remove_account_from_config(path: Path, name: str) -> bool:
+    """Remove [accounts."NAME"] from the config file, every other byte left as it was.
+
+    The editing itself lives in configedit (shared with `authorize`, which adds accounts).
+    """
+    import importlib
+
+    try:
+        module = importlib.import_module("oauth_helper.configedit")
+    except ImportError:
+        raise ConfigError(f"{path}: removing accounts is not available in this build; remove "
+                          f"the [accounts.\"{name}\"] table by hand") from None
+    remove = cast(Callable[[Path, str], bool], module.remove_account)
+    return remove(path, name)
+
+
+def _printer(err: TextIO | None) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        stream = sys.stderr if err is None else err
+        stream.write(f"oauth-helper: {redact.scrub(message)}\n")
+        stream.flush()
+
+    return say
