@@ -9,6 +9,9 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from oauth_helper import cache, gitcred, tokens
 from oauth_helper.config import load
@@ -247,3 +250,51 @@ def test_real_accounts_satisfy_the_protocol(settings: Settings) -> None:
         "bob@corp.example",
         "carol@corp.example",
     }
+
+
+request_bytes = st.lists(
+    st.sampled_from(
+        [
+            b"protocol=smtp\n",
+            b"protocol=imaps\n",
+            b"protocol=https\n",
+            b"host=smtp.gmail.com",
+            b"host=mail.corp.example",
+            b":587",
+            b":2525",
+            b":x",
+            b"\n",
+            b"username=alice@gmail.com\n",
+            b"username=bob@corp.example\n",
+            b"url=smtp://smtp.gmail.com\n",
+            b"\r",
+            b"\0",
+            b"\xff",
+            b"=",
+        ]
+    )
+    | st.binary(max_size=6),
+    max_size=10,
+).map(b"".join)
+
+
+@hypothesis_settings(max_examples=1_000, deadline=None)
+@given(data=request_bytes, action=st.sampled_from(["get", "store", "erase"]))
+def test_run_on_arbitrary_input_answers_or_says_one_line(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, action: str
+) -> None:
+    path = tmp_path_factory.getbasetemp() / "config.toml"
+    if not path.exists():
+        path.write_text(CONFIG)
+    engine = FakeEngine()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tokens, "get_access_token", engine.get_access_token)
+        mp.setattr(cache, "drop", engine.drop)
+        code, out, err = call(Settings(config_path=path), action, data)
+    assert err.count("\n") <= 1
+    if out:
+        assert action == "get" and code == 0
+        assert gitcred.parse(out)["password"] == TOKEN
+    else:
+        assert code in (0, 64)
+        assert (code == 64) == bool(err)
