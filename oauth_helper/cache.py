@@ -12,7 +12,9 @@ import time
 from . import paths, securefile
 from .errors import InsecureFile
 
-DEFAULT_MIN_VALIDITY = 300  # never hand out a token that dies within 5 minutes: mbsync hangs on rejection
+DEFAULT_MIN_VALIDITY = (
+    300  # never hand out a token that dies within 5 minutes: mbsync hangs on rejection
+)
 LOCK_TIMEOUT = 60.0  # longer than one refresh with its retries can take
 
 
@@ -21,12 +23,20 @@ class CachedToken:
 
     __slots__ = ("config_stamp", "expires_at", "fingerprint", "obtained_at", "token")
 
-    def __init__(self, token: str, expires_at: float, fingerprint: str, config_stamp: str,
-                 obtained_at: float = 0.0) -> None:
+    def __init__(
+        self,
+        token: str,
+        expires_at: float,
+        fingerprint: str,
+        config_stamp: str,
+        obtained_at: float = 0.0,
+    ) -> None:
         self.token = token
         self.expires_at = expires_at
         self.fingerprint = fingerprint  # which provider/client/scopes the token belongs to
-        self.config_stamp = config_stamp  # the config file's identity when the fingerprint was checked
+        self.config_stamp = (
+            config_stamp  # the config file's identity when the fingerprint was checked
+        )
         self.obtained_at = obtained_at
 
     def __repr__(self) -> str:

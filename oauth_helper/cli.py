@@ -53,8 +53,13 @@ def _serve_cached(args: list[str]) -> int | None:
     from . import cache
     from .output import FORMATS
 
-    options = {"--format": "token", "--host": None, "--port": None, "--min-validity": None,
-               "--config": None}
+    options = {
+        "--format": "token",
+        "--host": None,
+        "--port": None,
+        "--min-validity": None,
+        "--config": None,
+    }
     account = None
     rest = args[1:]
     i = 0
@@ -92,8 +97,14 @@ def _serve_cached(args: list[str]) -> int | None:
         return None
     from .output import render
 
-    text = render(fmt, account, cached.token, cached.expires_at, options["--host"],
-                  int(port) if port is not None else None)
+    text = render(
+        fmt,
+        account,
+        cached.token,
+        cached.expires_at,
+        options["--host"],
+        int(port) if port is not None else None,
+    )
     return _emit(text)
 
 
@@ -139,7 +150,11 @@ def _run(args: list[str]) -> int:
     except BrokenPipeError:
         return 75
     except Exception as e:  # a bug: one line, no traceback unless --debug
-        _report(f"internal error ({type(e).__name__}); run again with --debug and report it", settings, e)
+        _report(
+            f"internal error ({type(e).__name__}); run again with --debug and report it",
+            settings,
+            e,
+        )
         return EX_SOFTWARE
     finally:
         del argparse
@@ -151,8 +166,9 @@ def _report(message: str, settings: Settings, error: BaseException) -> None:
     if settings.debug:
         import traceback
 
-        sys.stderr.write(scrub("".join(traceback.format_exception(type(error), error,
-                                                                   error.__traceback__))))
+        sys.stderr.write(
+            scrub("".join(traceback.format_exception(type(error), error, error.__traceback__)))
+        )
     sys.stderr.write(f"{PROG}: {scrub(message)}\n")
 
 
@@ -162,9 +178,11 @@ def _settings(ns: argparse.Namespace) -> Settings:
     from .settings import Settings
 
     config = getattr(ns, "config", None)
-    return Settings(config_path=Path(config) if config else None,
-                    verbose=bool(getattr(ns, "verbose", False)) or bool(getattr(ns, "debug", False)),
-                    debug=bool(getattr(ns, "debug", False)))
+    return Settings(
+        config_path=Path(config) if config else None,
+        verbose=bool(getattr(ns, "verbose", False)) or bool(getattr(ns, "debug", False)),
+        debug=bool(getattr(ns, "debug", False)),
+    )
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -178,7 +196,9 @@ def _configure_logging(settings: Settings) -> None:
     root = logging.getLogger("oauth_helper")
     root.handlers[:] = [handler]
     root.propagate = False
-    root.setLevel(logging.DEBUG if settings.debug else logging.INFO if settings.verbose else logging.WARNING)
+    root.setLevel(
+        logging.DEBUG if settings.debug else logging.INFO if settings.verbose else logging.WARNING
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,25 +208,46 @@ def build_parser() -> argparse.ArgumentParser:
     from .output import FORMATS
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
-                        help="config file (default: $OAUTH_HELPER_CONFIG or "
-                             "~/.config/oauth-helper/config.toml)")
-    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="say what is happening on stderr")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="more detail and tracebacks on stderr (secrets are still redacted)")
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="config file (default: $OAUTH_HELPER_CONFIG or ~/.config/oauth-helper/config.toml)",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="say what is happening on stderr",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="more detail and tracebacks on stderr (secrets are still redacted)",
+    )
 
     parser = argparse.ArgumentParser(
-        prog=PROG, parents=[common],
+        prog=PROG,
+        parents=[common],
         description="OAuth2 access tokens for msmtp, mutt, neomutt, git send-email, mbsync and "
-                    "other mail clients.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "other mail clients.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text,
-                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.set_defaults(handler=handler)
         return p
 
@@ -214,32 +255,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("account", metavar="ACCOUNT", help="the mail address")
     p.add_argument("--provider", help="google, microsoft, or a [providers.NAME] from the config")
     p.add_argument("--client-id", metavar="ID")
-    p.add_argument("--client-secret", metavar="S",
-                   help="the client secret (Google desktop clients have one); prefer the prompt, "
-                        "arguments are visible to other local users")
-    p.add_argument("--tenant", metavar="T", help="Microsoft tenant: common, organizations, consumers, "
-                                                 "a tenant ID or domain")
+    p.add_argument(
+        "--client-secret",
+        metavar="S",
+        help="the client secret (Google desktop clients have one); prefer the prompt, "
+        "arguments are visible to other local users",
+    )
+    p.add_argument(
+        "--tenant",
+        metavar="T",
+        help="Microsoft tenant: common, organizations, consumers, a tenant ID or domain",
+    )
     p.add_argument("--flow", choices=("browser", "paste", "device"))
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser (implies paste)")
+    p.add_argument(
+        "--no-browser", action="store_true", help="do not open a browser (implies paste)"
+    )
     p.add_argument("--port", type=int, metavar="N", help="fixed port for the redirect listener")
-    p.add_argument("--store", choices=("keyring", "file", "command"),
-                   help="where to keep the refresh token")
-    p.add_argument("--allow-other-identity", action="store_true",
-                   help="accept a signed-in name that differs from ACCOUNT (Microsoft UPN vs alias)")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
-                   help="give up waiting for the browser after S seconds (default 300)")
+    p.add_argument(
+        "--store", choices=("keyring", "file", "command"), help="where to keep the refresh token"
+    )
+    p.add_argument(
+        "--allow-other-identity",
+        action="store_true",
+        help="accept a signed-in name that differs from ACCOUNT (Microsoft UPN vs alias)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="give up waiting for the browser after S seconds (default 300)",
+    )
 
     p = command("token", "print a valid access token (or a SASL string) on stdout", _cmd_token)
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--format", choices=FORMATS, default="token")
     p.add_argument("--host", metavar="H", help="server name for the OAUTHBEARER string")
     p.add_argument("--port", type=int, metavar="N", help="server port for the OAUTHBEARER string")
-    p.add_argument("--min-validity", type=int, metavar="SECONDS", default=None,
-                   help="refresh unless the token stays valid this long (default 300)")
+    p.add_argument(
+        "--min-validity",
+        type=int,
+        metavar="SECONDS",
+        default=None,
+        help="refresh unless the token stays valid this long (default 300)",
+    )
     p.add_argument("--force-refresh", action="store_true")
 
-    p = command("git-credential", "git credential helper (get|store|erase), see gitcredentials(7)",
-                _cmd_git_credential)
+    p = command(
+        "git-credential",
+        "git credential helper (get|store|erase), see gitcredentials(7)",
+        _cmd_git_credential,
+    )
     p.add_argument("action", choices=("get", "store", "erase"))
 
     p = command("status", "show accounts, stores and token lifetimes", _cmd_status)
@@ -260,8 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("providers", "list built-in and configured providers", _cmd_providers)
     p.add_argument("--json", action="store_true")
 
-    p = command("preauth", "log in to an IMAP server and hand fetchmail a PREAUTH session",
-                _cmd_preauth)
+    p = command(
+        "preauth", "log in to an IMAP server and hand fetchmail a PREAUTH session", _cmd_preauth
+    )
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("host", metavar="HOST")
     p.add_argument("port", metavar="PORT", type=int)
@@ -280,7 +347,9 @@ def _cmd_token(settings: Settings, ns: argparse.Namespace) -> int:
     from .tokens import get_access_token
 
     margin = DEFAULT_MIN_VALIDITY if ns.min_validity is None else ns.min_validity
-    token = get_access_token(settings, ns.account, min_validity=margin, force_refresh=ns.force_refresh)
+    token = get_access_token(
+        settings, ns.account, min_validity=margin, force_refresh=ns.force_refresh
+    )
     return _emit(render(ns.format, ns.account, token.token, token.expires_at, ns.host, ns.port))
 
 
@@ -294,10 +363,19 @@ def _cmd_authorize(settings: Settings, ns: argparse.Namespace) -> int:
     from . import authorize
 
     return authorize.run(
-        settings, account=ns.account, provider=ns.provider, client_id=ns.client_id,
-        client_secret=ns.client_secret, tenant=ns.tenant, flow=ns.flow, no_browser=ns.no_browser,
-        port=ns.port, store=ns.store, allow_other_identity=ns.allow_other_identity,
-        timeout=ns.timeout)
+        settings,
+        account=ns.account,
+        provider=ns.provider,
+        client_id=ns.client_id,
+        client_secret=ns.client_secret,
+        tenant=ns.tenant,
+        flow=ns.flow,
+        no_browser=ns.no_browser,
+        port=ns.port,
+        store=ns.store,
+        allow_other_identity=ns.allow_other_identity,
+        timeout=ns.timeout,
+    )
 
 
 def _cmd_status(settings: Settings, ns: argparse.Namespace) -> int:
@@ -309,8 +387,14 @@ def _cmd_status(settings: Settings, ns: argparse.Namespace) -> int:
 def _cmd_test(settings: Settings, ns: argparse.Namespace) -> int:
     from . import check
 
-    return check.run(settings, account=ns.account, smtp=ns.smtp, imap=ns.imap,
-                     mechanism=ns.mechanism, cafile=ns.cafile)
+    return check.run(
+        settings,
+        account=ns.account,
+        smtp=ns.smtp,
+        imap=ns.imap,
+        mechanism=ns.mechanism,
+        cafile=ns.cafile,
+    )
 
 
 def _cmd_revoke(settings: Settings, ns: argparse.Namespace) -> int:
@@ -328,5 +412,12 @@ def _cmd_providers(settings: Settings, ns: argparse.Namespace) -> int:
 def _cmd_preauth(settings: Settings, ns: argparse.Namespace) -> int:
     from . import preauth
 
-    return preauth.run(settings, ns.account, ns.host, ns.port, mechanism=ns.mechanism,
-                       protocol="pop3" if ns.pop3 else "imap", cafile=ns.cafile)
+    return preauth.run(
+        settings,
+        ns.account,
+        ns.host,
+        ns.port,
+        mechanism=ns.mechanism,
+        protocol="pop3" if ns.pop3 else "imap",
+        cafile=ns.cafile,
+    )

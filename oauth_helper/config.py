@@ -18,19 +18,43 @@ from .providers import BUILTIN, GENERIC_HELP, HostPort, Provider, with_tenant
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # a runtime dependency below 3.11
 
 STORES = ("keyring", "file", "command")
 DEFAULT_TIMEOUT = 15.0  # seconds per HTTP request: long enough for a slow provider, short for cron
 
 _ACCOUNT_KEYS = {
-    "provider", "client_id", "client_secret", "tenant", "store", "scopes",
-    "store_read", "store_write", "store_erase", "signed_in_as", "smtp", "imap", "pop",
+    "provider",
+    "client_id",
+    "client_secret",
+    "tenant",
+    "store",
+    "scopes",
+    "store_read",
+    "store_write",
+    "store_erase",
+    "signed_in_as",
+    "smtp",
+    "imap",
+    "pop",
 }
 _PROVIDER_KEYS = {
-    "issuer", "authorization_endpoint", "token_endpoint", "device_authorization_endpoint",
-    "revocation_endpoint", "introspection_endpoint", "scopes", "smtp", "imap", "pop", "hosts",
-    "redirect_host", "device_flow", "scope_on_refresh", "tenant", "identity_scopes",
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "device_authorization_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+    "scopes",
+    "smtp",
+    "imap",
+    "pop",
+    "hosts",
+    "redirect_host",
+    "device_flow",
+    "scope_on_refresh",
+    "tenant",
+    "identity_scopes",
 }
 _TOP_KEYS = {"accounts", "providers", "timeout"}
 
@@ -59,8 +83,12 @@ class Account:
 
     def fingerprint(self) -> str:
         """What a cached access token was issued for; a change here makes the cache stale."""
-        parts = [self.provider.name, self.provider.token_endpoint or self.provider.issuer or "",
-                 self.client_id or "", " ".join(self.scopes)]
+        parts = [
+            self.provider.name,
+            self.provider.token_endpoint or self.provider.issuer or "",
+            self.client_id or "",
+            " ".join(self.scopes),
+        ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
     def authorize_command(self) -> str:
@@ -160,9 +188,15 @@ class _Builder:
     def build(self, data: dict[str, Any]) -> Config:
         for key in data:
             if key not in _TOP_KEYS:
-                raise self.error((), key, f"unknown setting (expected one of {', '.join(sorted(_TOP_KEYS))})")
+                raise self.error(
+                    (), key, f"unknown setting (expected one of {', '.join(sorted(_TOP_KEYS))})"
+                )
         timeout = data.get("timeout", DEFAULT_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout <= 300
+        ):
             raise self.error((), "timeout", "must be a number of seconds between 0 and 300")
         providers = dict(BUILTIN)
         for name, table in self._tables(data, "providers").items():
@@ -171,7 +205,9 @@ class _Builder:
             name: self._account(name, table, providers)
             for name, table in self._tables(data, "accounts").items()
         }
-        return Config(path=self.path, accounts=accounts, providers=providers, timeout=float(timeout))
+        return Config(
+            path=self.path, accounts=accounts, providers=providers, timeout=float(timeout)
+        )
 
     def _tables(self, data: dict[str, Any], section: str) -> dict[str, dict[str, Any]]:
         value = data.get(section, {})
@@ -190,8 +226,14 @@ class _Builder:
         if tenant is not None:
             base = with_tenant(base, tenant)
         changes: dict[str, Any] = {}
-        for key in ("issuer", "authorization_endpoint", "token_endpoint",
-                    "device_authorization_endpoint", "revocation_endpoint", "introspection_endpoint"):
+        for key in (
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "device_authorization_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+        ):
             value = self._str(where, table, key)
             if value is not None:
                 if not value.startswith(("https://", "http://")):
@@ -232,8 +274,11 @@ class _Builder:
         if provider_name is None:
             raise self.error(where, "provider", f"missing (one of {', '.join(sorted(providers))})")
         if provider_name not in providers:
-            raise self.error(where, "provider",
-                             f"unknown provider {provider_name!r} (known: {', '.join(sorted(providers))})")
+            raise self.error(
+                where,
+                "provider",
+                f"unknown provider {provider_name!r} (known: {', '.join(sorted(providers))})",
+            )
         provider = providers[provider_name]
         tenant = self._str(where, table, "tenant")
         if tenant is not None:
@@ -243,16 +288,23 @@ class _Builder:
         scopes = self._str_list(where, table, "scopes")
         if scopes is not None:
             provider = replace(provider, scopes=tuple(scopes))
+        hostports: dict[str, Any] = {}
         for key in ("smtp", "imap", "pop"):
             hostport = self._hostport(where, table, key)
             if hostport is not None:
-                provider = replace(provider, **{key: hostport})
+                hostports[key] = hostport
+        provider = replace(provider, **hostports)
         store = self._str(where, table, "store") or "file"
         if store not in STORES:
             raise self.error(where, "store", f"must be one of {', '.join(STORES)}")
-        commands = {key: self._command(where, table, key) for key in ("store_read", "store_write", "store_erase")}
+        commands = {
+            key: self._command(where, table, key)
+            for key in ("store_read", "store_write", "store_erase")
+        }
         if store == "command" and not (commands["store_read"] and commands["store_write"]):
-            raise self.error(where, "store", 'store = "command" needs store_read and store_write commands')
+            raise self.error(
+                where, "store", 'store = "command" needs store_read and store_write commands'
+            )
         return Account(
             name=name,
             provider=provider,
@@ -269,7 +321,9 @@ class _Builder:
     def _check_keys(self, where: tuple[str, ...], table: dict[str, Any], allowed: set[str]) -> None:
         for key in table:
             if key not in allowed:
-                raise self.error(where, key, f"unknown setting (expected one of {', '.join(sorted(allowed))})")
+                raise self.error(
+                    where, key, f"unknown setting (expected one of {', '.join(sorted(allowed))})"
+                )
 
     def _str(self, where: tuple[str, ...], table: dict[str, Any], key: str) -> str | None:
         value = table.get(key)
@@ -279,7 +333,9 @@ class _Builder:
             raise self.error(where, key, "must be a non-empty string")
         return value.strip()
 
-    def _str_list(self, where: tuple[str, ...], table: dict[str, Any], key: str) -> list[str] | None:
+    def _str_list(
+        self, where: tuple[str, ...], table: dict[str, Any], key: str
+    ) -> list[str] | None:
         value = table.get(key)
         if value is None:
             return None
@@ -333,7 +389,9 @@ def parse_hostport(value: str, default_port: int | None = None) -> HostPort | No
 def _header_path(stripped: str) -> tuple[str, ...]:
     header = stripped.split("#", 1)[0].strip() if '"' not in stripped else stripped
     try:
-        parsed = tomllib.loads(header.split("]", 1)[0] + "]" if '"' not in header else _header_only(header))
+        parsed = tomllib.loads(
+            header.split("]", 1)[0] + "]" if '"' not in header else _header_only(header)
+        )
     except tomllib.TOMLDecodeError:
         return ()
     out: list[str] = []

@@ -34,16 +34,23 @@ class _Transport:
         self.deadline = deadline
         self.last: http.Response | None = None
 
-    def __call__(self, url: str, method: str = "GET", body: bytes | None = None,
-                 headers: Mapping[str, str] | None = None, timeout: float | None = None,
-                 **kwargs: Any) -> _Response:
+    def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> _Response:
         remaining = max(1.0, min(self.timeout, self.deadline - time.monotonic()))
         self.last = http.request(method, url, body=body, headers=headers, timeout=remaining)
         return _Response(self.last)
 
 
-def refresh(account: Account, refresh_token: str, client_secret: str | None, *,
-            timeout: float) -> oauth.TokenResponse:
+def refresh(
+    account: Account, refresh_token: str, client_secret: str | None, *, timeout: float
+) -> oauth.TokenResponse:
     if not account.client_id or not client_secret:
         raise ConfigError(
             f"account {account.name}: Google desktop clients need client_id and client_secret; "
@@ -56,8 +63,9 @@ def refresh(account: Account, refresh_token: str, client_secret: str | None, *,
     )
 
 
-def _refresh_once(account: Account, refresh_token: str, client_secret: str, timeout: float,
-                  deadline: float) -> oauth.TokenResponse:
+def _refresh_once(
+    account: Account, refresh_token: str, client_secret: str, timeout: float, deadline: float
+) -> oauth.TokenResponse:
     from google.auth import exceptions
     from google.oauth2.credentials import Credentials
 
@@ -86,7 +94,9 @@ def _refresh_once(account: Account, refresh_token: str, client_secret: str, time
                 transient.no_retry = True  # type: ignore[attr-defined]
             raise
         # A 200 the library could not use, or a shape we do not know: treat as transient.
-        raise TransientError(f"Google token endpoint gave an unusable answer ({type(e).__name__})") from None
+        raise TransientError(
+            f"Google token endpoint gave an unusable answer ({type(e).__name__})"
+        ) from None
     assert transport.last is not None
     # The raw answer carries what Credentials drops (refresh_token_expires_in) and is the truth.
     return oauth.parse_token_response(transport.last, oauth._host(endpoint))

@@ -14,14 +14,24 @@ class Hint:
 
 KNOWN_ERRORS: tuple[Hint, ...] = (
     # Google
-    Hint("Token has been expired or revoked",
-         "Google expired or revoked the refresh token (apps in \"Testing\" get 7-day tokens: publish "
-         "the app to \"In production\"; a password change or revoked access also ends it)"),
-    Hint("invalid_rapt", "Google Workspace requires you to sign in again (reauthentication policy)"),
-    Hint("admin_policy_enforced", "a Google Workspace administrator blocked this OAuth client",
-         reauthorize=False),
-    Hint("deleted_client", "the OAuth client was deleted in the Google Cloud console; create a new one",
-         reauthorize=False),
+    Hint(
+        "Token has been expired or revoked",
+        'Google expired or revoked the refresh token (apps in "Testing" get 7-day tokens: publish '
+        'the app to "In production"; a password change or revoked access also ends it)',
+    ),
+    Hint(
+        "invalid_rapt", "Google Workspace requires you to sign in again (reauthentication policy)"
+    ),
+    Hint(
+        "admin_policy_enforced",
+        "a Google Workspace administrator blocked this OAuth client",
+        reauthorize=False,
+    ),
+    Hint(
+        "deleted_client",
+        "the OAuth client was deleted in the Google Cloud console; create a new one",
+        reauthorize=False,
+    ),
     # Microsoft (AADSTS codes)
     Hint("AADSTS700082", "the refresh token expired after 90 days of inactivity"),
     Hint("AADSTS50173", "the password changed, so Microsoft revoked the refresh token"),
@@ -29,22 +39,39 @@ KNOWN_ERRORS: tuple[Hint, ...] = (
     Hint("AADSTS50079", "multi-factor authentication enrolment is required"),
     Hint("AADSTS65001", "consent for the mail permissions is missing or was withdrawn"),
     Hint("AADSTS7000112", "the application is disabled in the tenant", reauthorize=False),
-    Hint("AADSTS700016",
-         "the client ID is not registered in this tenant (check client_id and tenant)",
-         reauthorize=False),
-    Hint("AADSTS90023", "the request was malformed for this endpoint (public vs confidential client, "
-         "tenant or redirect URI mismatch)", reauthorize=False),
-    Hint("AADSTS7000218",
-         "the app registration does not allow public client flows: enable \"Allow public client "
-         "flows\", or configure client_secret", reauthorize=False),
-    Hint("AADSTS700025", "a public client must not send client_secret: remove it from the config",
-         reauthorize=False),
+    Hint(
+        "AADSTS700016",
+        "the client ID is not registered in this tenant (check client_id and tenant)",
+        reauthorize=False,
+    ),
+    Hint(
+        "AADSTS90023",
+        "the request was malformed for this endpoint (public vs confidential client, "
+        "tenant or redirect URI mismatch)",
+        reauthorize=False,
+    ),
+    Hint(
+        "AADSTS7000218",
+        'the app registration does not allow public client flows: enable "Allow public client '
+        'flows", or configure client_secret',
+        reauthorize=False,
+    ),
+    Hint(
+        "AADSTS700025",
+        "a public client must not send client_secret: remove it from the config",
+        reauthorize=False,
+    ),
     Hint("AADSTS70008", "the authorization code or refresh token expired"),
     Hint("AADSTS50158", "an external security challenge (conditional access) must be completed"),
-    Hint("AADSTS53003", "conditional access blocked the sign-in; ask the tenant administrator",
-         reauthorize=False),
+    Hint(
+        "AADSTS53003",
+        "conditional access blocked the sign-in; ask the tenant administrator",
+        reauthorize=False,
+    ),
     # Generic OAuth2 (RFC 6749 §5.2)
-    Hint("invalid_client", "the provider does not accept this client ID or secret", reauthorize=False),
+    Hint(
+        "invalid_client", "the provider does not accept this client ID or secret", reauthorize=False
+    ),
     Hint("unauthorized_client", "this client may not use this grant type", reauthorize=False),
     Hint("invalid_scope", "the provider refused the requested scopes"),
     Hint("consent_required", "consent is required"),
@@ -86,66 +113,89 @@ class ServerHint:
 
 SERVER_ERRORS: tuple[ServerHint, ...] = (
     # Microsoft 365 / Outlook.com (most specific first)
-    ServerHint("security defaults",
-               "Microsoft: the tenant's security defaults block SMTP AUTH for this user",
-               "a tenant administrator must turn off security defaults or allow SMTP AUTH through "
-               "conditional access (https://aka.ms/smtp_auth_disabled)"),
-    ServerHint("5.7.139",
-               "Microsoft: SMTP AUTH is disabled for the tenant or for this mailbox",
-               "an Exchange administrator must enable authenticated SMTP: Set-CASMailbox -Identity "
-               "ACCOUNT -SmtpClientAuthenticationDisabled $false (or Set-TransportConfig for the "
-               "tenant), see https://aka.ms/smtp_auth_disabled"),
-    ServerHint("5.7.3",
-               "Microsoft refused the token: wrong scope or audience (e.g. a Microsoft Graph "
-               "token, or SMTP.Send / IMAP.AccessAsUser.All not granted)",
-               "use the https://outlook.office.com/ scopes (SMTP.Send, IMAP.AccessAsUser.All, "
-               "offline_access) in the app registration and the config, then run: {authorize}"),
-    ServerHint("User is authenticated but not connected",
-               "Microsoft accepted the token but not for this mailbox (another user's token, or "
-               "IMAP disabled for the mailbox)",
-               "sign in as the mailbox owner ({authorize}); an administrator can enable IMAP with "
-               "Set-CASMailbox -Identity ACCOUNT -ImapEnabled $true"),
+    ServerHint(
+        "security defaults",
+        "Microsoft: the tenant's security defaults block SMTP AUTH for this user",
+        "a tenant administrator must turn off security defaults or allow SMTP AUTH through "
+        "conditional access (https://aka.ms/smtp_auth_disabled)",
+    ),
+    ServerHint(
+        "5.7.139",
+        "Microsoft: SMTP AUTH is disabled for the tenant or for this mailbox",
+        "an Exchange administrator must enable authenticated SMTP: Set-CASMailbox -Identity "
+        "ACCOUNT -SmtpClientAuthenticationDisabled $false (or Set-TransportConfig for the "
+        "tenant), see https://aka.ms/smtp_auth_disabled",
+    ),
+    ServerHint(
+        "5.7.3",
+        "Microsoft refused the token: wrong scope or audience (e.g. a Microsoft Graph "
+        "token, or SMTP.Send / IMAP.AccessAsUser.All not granted)",
+        "use the https://outlook.office.com/ scopes (SMTP.Send, IMAP.AccessAsUser.All, "
+        "offline_access) in the app registration and the config, then run: {authorize}",
+    ),
+    ServerHint(
+        "User is authenticated but not connected",
+        "Microsoft accepted the token but not for this mailbox (another user's token, or "
+        "IMAP disabled for the mailbox)",
+        "sign in as the mailbox owner ({authorize}); an administrator can enable IMAP with "
+        "Set-CASMailbox -Identity ACCOUNT -ImapEnabled $true",
+    ),
     # Gmail
-    ServerHint("Too many login attempts",
-               "the server is rate-limiting logins", "wait a few minutes and try again",
-               rejected=False),
-    ServerHint("Web login required",
-               "Google wants an interactive sign-in first",
-               "sign in at https://mail.google.com/ once in a browser, then run: {authorize}"),
-    ServerHint("5.7.8",
-               "the server did not accept the token",
-               "check the token is for this account and has the mail scope, then run: {authorize}"),
-    ServerHint("Invalid credentials",
-               "the server did not accept the token",
-               "check the token is for this account and has the mail scope, then run: {authorize}"),
-    ServerHint("AUTHENTICATE failed",
-               "the server did not accept the token (Microsoft gives no detail over IMAP)",
-               "check IMAP is enabled for the mailbox and IMAP.AccessAsUser.All is granted, then "
-               "run: {authorize}"),
+    ServerHint(
+        "Too many login attempts",
+        "the server is rate-limiting logins",
+        "wait a few minutes and try again",
+        rejected=False,
+    ),
+    ServerHint(
+        "Web login required",
+        "Google wants an interactive sign-in first",
+        "sign in at https://mail.google.com/ once in a browser, then run: {authorize}",
+    ),
+    ServerHint(
+        "5.7.8",
+        "the server did not accept the token",
+        "check the token is for this account and has the mail scope, then run: {authorize}",
+    ),
+    ServerHint(
+        "Invalid credentials",
+        "the server did not accept the token",
+        "check the token is for this account and has the mail scope, then run: {authorize}",
+    ),
+    ServerHint(
+        "AUTHENTICATE failed",
+        "the server did not accept the token (Microsoft gives no detail over IMAP)",
+        "check IMAP is enabled for the mailbox and IMAP.AccessAsUser.All is granted, then "
+        "run: {authorize}",
+    ),
     # Dovecot and generic IMAP / SMTP answers
-    ServerHint("AUTHENTICATIONFAILED",
-               "the server did not accept the token", "run: {authorize}"),
-    ServerHint("Authentication failed",
-               "the server did not accept the token", "run: {authorize}"),
+    ServerHint("AUTHENTICATIONFAILED", "the server did not accept the token", "run: {authorize}"),
+    ServerHint("Authentication failed", "the server did not accept the token", "run: {authorize}"),
 )
 
 # The "status" of the JSON error challenge that XOAUTH2 (Gmail's format) and OAUTHBEARER
 # (RFC 7628 section 3.2.2) servers send before their final failure answer.
-_BAD_TOKEN = ("the token is invalid, expired, revoked, or was issued for another account than "
-              "the login user")
+_BAD_TOKEN = (
+    "the token is invalid, expired, revoked, or was issued for another account than the login user"
+)
 _SIGN_IN_AS_USER = "sign in as the login user when you run: {authorize}"
 _NO_SCOPE = "the token lacks the scope the server wants"
 CHALLENGE_STATUS: dict[str, ServerHint] = {
-    "400": ServerHint("400", f"{_NO_SCOPE} (Gmail: https://mail.google.com/)",
-                      "authorize again with the mail scope (and add it to the OAuth consent "
-                      "screen): {authorize}"),
+    "400": ServerHint(
+        "400",
+        f"{_NO_SCOPE} (Gmail: https://mail.google.com/)",
+        "authorize again with the mail scope (and add it to the OAuth consent screen): {authorize}",
+    ),
     "401": ServerHint("401", _BAD_TOKEN, _SIGN_IN_AS_USER),
     "invalid_token": ServerHint("invalid_token", _BAD_TOKEN, _SIGN_IN_AS_USER),
-    "insufficient_scope": ServerHint("insufficient_scope", _NO_SCOPE,
-                                     "authorize again with the mail scope: {authorize}"),
+    "insufficient_scope": ServerHint(
+        "insufficient_scope", _NO_SCOPE, "authorize again with the mail scope: {authorize}"
+    ),
     "invalid_request": ServerHint(
-        "invalid_request", "the server did not understand the login (malformed SASL message)",
-        "try --mechanism xoauth2 or --mechanism oauthbearer"),
+        "invalid_request",
+        "the server did not understand the login (malformed SASL message)",
+        "try --mechanism xoauth2 or --mechanism oauthbearer",
+    ),
 }
 
 
@@ -195,18 +245,19 @@ def explain_challenge(challenge: dict[str, str]) -> ServerHint | None:
 # -- refresh token lifetime and revocation -------------------------------------------------------
 
 GOOGLE_TESTING_APP_FIX = (
-    "the Google OAuth app is in \"Testing\", so its refresh tokens die after 7 days: publish it "
-    "(Google Cloud console > APIs & Services > OAuth consent screen > Publish app, \"In "
-    "production\"), then run: {authorize}"
+    'the Google OAuth app is in "Testing", so its refresh tokens die after 7 days: publish it '
+    '(Google Cloud console > APIs & Services > OAuth consent screen > Publish app, "In '
+    'production"), then run: {authorize}'
 )
-LIMITED_REFRESH_TOKEN_FIX = ("the provider limits the refresh token's life: before then run: "
-                             "{authorize}")
+LIMITED_REFRESH_TOKEN_FIX = (
+    "the provider limits the refresh token's life: before then run: {authorize}"
+)
 
 # Where a user removes an app's access by hand when the provider has no revocation endpoint.
 MANUAL_REVOCATION: dict[str, str] = {
     "google": "https://myaccount.google.com/permissions",
     "microsoft": "https://myaccount.microsoft.com/ > Apps (work or school) or "
-                 "https://account.live.com/consent/Manage (personal accounts)",
+    "https://account.live.com/consent/Manage (personal accounts)",
 }
 
 

@@ -5,7 +5,6 @@ Network failures become TransientError here; status codes are left to the caller
 
 from __future__ import annotations
 
-import socket
 import ssl
 import urllib.error
 import urllib.parse
@@ -66,18 +65,22 @@ def request(
         except (OSError, TimeoutError):
             data = b""
         return Response(e.code, dict(e.headers.items()) if e.headers else {}, data)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise TransientError(f"{host} did not answer within {timeout:.0f} s") from None
     except urllib.error.URLError as e:
         raise TransientError(f"cannot reach {host}: {_reason(e.reason)}") from None
     except ssl.SSLError as e:
         raise TransientError(f"TLS failure talking to {host}: {e.reason or e}") from None
-    except (OSError, ValueError) as e:  # connection reset, http.client.IncompleteRead, bad status line
+    except (
+        OSError,
+        ValueError,
+    ) as e:  # connection reset, http.client.IncompleteRead, bad status line
         raise TransientError(f"connection to {host} failed: {_reason(e)}") from None
 
 
-def post_form(url: str, form: Mapping[str, str], *, timeout: float,
-              headers: Mapping[str, str] | None = None) -> Response:
+def post_form(
+    url: str, form: Mapping[str, str], *, timeout: float, headers: Mapping[str, str] | None = None
+) -> Response:
     body = urllib.parse.urlencode(form).encode()
     merged = {"Content-Type": "application/x-www-form-urlencoded"}
     merged.update(headers or {})

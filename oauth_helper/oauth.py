@@ -8,6 +8,7 @@ problem (78). Google accounts refresh through google-auth (google_refresh.py); t
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -61,7 +62,11 @@ def parse_token_response(response: http.Response, endpoint: str) -> TokenRespons
         return _token_from(data, endpoint)
     code = str(data.get("error", "")) if data else ""
     description = str(data.get("error_description", "")) if data else ""
-    if status in TRANSIENT_STATUS or code in ("temporarily_unavailable", "server_error", "slow_down"):
+    if status in TRANSIENT_STATUS or code in (
+        "temporarily_unavailable",
+        "server_error",
+        "slow_down",
+    ):
         retry_after = response.header("Retry-After")
         raise TransientError(
             f"{endpoint} answered HTTP {status}{_describe(code, description)}; try again later",
@@ -73,8 +78,15 @@ def error_for(code: str, description: str, endpoint: str) -> OAuthHelperError:
     """The error for an OAuth error code: dead grants need `authorize`, the rest need a fix."""
     hint = hints.lookup(code, description)
     detail = _describe(code, description)
-    if code in ("invalid_grant", "consent_required", "interaction_required", "invalid_scope",
-                "login_required", "access_denied", "expired_token") and (hint is None or hint.reauthorize):
+    if code in (
+        "invalid_grant",
+        "consent_required",
+        "interaction_required",
+        "invalid_scope",
+        "login_required",
+        "access_denied",
+        "expired_token",
+    ) and (hint is None or hint.reauthorize):
         reason = hint.explanation if hint else "the provider no longer accepts the grant"
         return AuthorizationRequired(f"{reason}{detail}")
     if hint is not None:
@@ -102,11 +114,12 @@ def retry_delay(error: TransientError, attempt: int) -> float:
     cause = error.__cause__
     if isinstance(cause, _RetryAfter) and cause.value and cause.value.strip().isdigit():
         return min(float(cause.value.strip()), MAX_RETRY_AFTER)
-    return RETRY_BASE_DELAY * (2 ** attempt)
+    return float(RETRY_BASE_DELAY * 2.0**attempt)
 
 
-def with_retries(call: Callable[[], T], *, deadline: float,
-                 sleep: Callable[[float], None] = time.sleep) -> T:
+def with_retries(
+    call: Callable[[], T], *, deadline: float, sleep: Callable[[float], None] = time.sleep
+) -> T:
     """Run `call`, retrying transient failures with backoff, never past `deadline` (monotonic)."""
     for attempt in range(RETRY_ATTEMPTS):
         try:
@@ -135,7 +148,9 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
         id_token=id_token if isinstance(id_token, str) and id_token else None,
         scope=scope if isinstance(scope, str) else None,
         refresh_token_expires_in=_number(data.get("refresh_token_expires_in"), None),
-        extra={k: v for k, v in data.items() if k not in ("access_token", "refresh_token", "id_token")},
+        extra={
+            k: v for k, v in data.items() if k not in ("access_token", "refresh_token", "id_token")
+        },
     )
 
 
@@ -163,7 +178,9 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 def client_form(account: Account, client_secret: str | None) -> dict[str, str]:
     """client_id, plus client_secret only when one is configured (public clients must not send it)."""
     if not account.client_id:
-        raise ProviderError(f"account {account.name} has no client_id; run: {account.authorize_command()}")
+        raise ProviderError(
+            f"account {account.name} has no client_id; run: {account.authorize_command()}"
+        )
     form = {"client_id": account.client_id}
     if client_secret:
         form["client_secret"] = client_secret
@@ -182,8 +199,9 @@ def token_request(provider: Provider, form: Mapping[str, str], *, timeout: float
     )
 
 
-def refresh(account: Account, refresh_token: str, client_secret: str | None, *,
-            timeout: float) -> TokenResponse:
+def refresh(
+    account: Account, refresh_token: str, client_secret: str | None, *, timeout: float
+) -> TokenResponse:
     """Trade the refresh token for a new access token (and maybe a rotated refresh token)."""
     if account.provider.kind == "google":
         from . import google_refresh
@@ -196,8 +214,14 @@ def refresh(account: Account, refresh_token: str, client_secret: str | None, *,
     return token_request(account.provider, form, timeout=timeout)
 
 
-def revoke(provider: Provider, token: str, hint: str, *, timeout: float,
-           client: Mapping[str, str] | None = None) -> None:
+def revoke(
+    provider: Provider,
+    token: str,
+    hint: str,
+    *,
+    timeout: float,
+    client: Mapping[str, str] | None = None,
+) -> None:
     """RFC 7009 revocation. Raises ProviderError if the provider has no revocation endpoint."""
     endpoint = provider.revocation_endpoint
     if endpoint is None:
@@ -212,11 +236,16 @@ def revoke(provider: Provider, token: str, hint: str, *, timeout: float,
             return
         data = _json_object(response.body) or {}
         if response.status in TRANSIENT_STATUS:
-            raise TransientError(f"{_host(endpoint)} answered HTTP {response.status} to the revocation")
+            raise TransientError(
+                f"{_host(endpoint)} answered HTTP {response.status} to the revocation"
+            )
         if data.get("error") == "invalid_token":
             return  # already dead: that is what we wanted
-        raise error_for(str(data.get("error") or f"HTTP {response.status}"),
-                        str(data.get("error_description", "")), _host(endpoint))
+        raise error_for(
+            str(data.get("error") or f"HTTP {response.status}"),
+            str(data.get("error_description", "")),
+            _host(endpoint),
+        )
 
     with_retries(once, deadline=deadline)
 
@@ -226,13 +255,15 @@ def discover(issuer: str, *, timeout: float) -> dict[str, Any]:
     base = issuer.rstrip("/")
     scheme, _, rest = base.partition("://")
     host, _, path = rest.partition("/")
-    candidates = [f"{base}/.well-known/openid-configuration",
-                  f"{scheme}://{host}/.well-known/oauth-authorization-server" + (f"/{path}" if path else "")]
+    candidates = [
+        f"{base}/.well-known/openid-configuration",
+        f"{scheme}://{host}/.well-known/oauth-authorization-server" + (f"/{path}" if path else ""),
+    ]
     last: str = ""
     deadline = time.monotonic() + 2 * timeout
     for url in candidates:
         response = with_retries(
-            lambda url=url: _get_ok_or_404(url, deadline, timeout), deadline=deadline  # type: ignore[misc]
+            functools.partial(_get_ok_or_404, url, deadline, timeout), deadline=deadline
         )
         if response is None:
             last = f"{url} not found"
@@ -240,10 +271,17 @@ def discover(issuer: str, *, timeout: float) -> dict[str, Any]:
         data = _json_object(response.body)
         if data is None:
             raise ProviderError(f"discovery document at {url} is not a JSON object")
-        for key in ("token_endpoint", "authorization_endpoint", "device_authorization_endpoint",
-                    "revocation_endpoint", "introspection_endpoint"):
+        for key in (
+            "token_endpoint",
+            "authorization_endpoint",
+            "device_authorization_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+        ):
             value = data.get(key)
-            if value is not None and not (isinstance(value, str) and value.startswith(("https://", "http://"))):
+            if value is not None and not (
+                isinstance(value, str) and value.startswith(("https://", "http://"))
+            ):
                 raise ProviderError(f"discovery document at {url}: {key} is not an http(s) URL")
         if not isinstance(data.get("token_endpoint"), str):
             raise ProviderError(f"discovery document at {url} has no token_endpoint")
@@ -310,8 +348,13 @@ def resolve(provider: Provider, *, timeout: float) -> Provider:
         securefile.write_private(path, payload)
     changes = {
         key: data[key]
-        for key in ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint",
-                    "revocation_endpoint", "introspection_endpoint")
+        for key in (
+            "authorization_endpoint",
+            "token_endpoint",
+            "device_authorization_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+        )
         if getattr(provider, key) is None and isinstance(data.get(key), str)
     }
     return dataclasses.replace(provider, **changes)

@@ -5,8 +5,14 @@ from __future__ import annotations
 FORMATS = ("token", "xoauth2", "oauthbearer", "json")
 
 
-def render(fmt: str, account: str, token: str, expires_at: float,
-           host: str | None = None, port: int | None = None) -> str:
+def render(
+    fmt: str,
+    account: str,
+    token: str,
+    expires_at: float,
+    host: str | None = None,
+    port: int | None = None,
+) -> str:
     """The text for stdout, without the trailing newline."""
     if fmt == "token":
         return token
@@ -20,5 +26,11 @@ def render(fmt: str, account: str, token: str, expires_at: float,
         return oauthbearer(account, token, host, port)
     import json
 
-    return json.dumps({"account": account, "access_token": token, "token_type": "Bearer",
-                       "expires_at": int(expires_at)})
+    return json.dumps(
+        {
+            "account": account,
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_at": int(expires_at),
+        }
+    )

@@ -35,7 +35,9 @@ class Provider:
     imap: HostPort | None = None
     pop: HostPort | None = None
     other_hosts: tuple[str, ...] = ()  # more mail hostnames of the same service
-    redirect_host: str = "127.0.0.1"  # Microsoft wants http://localhost; Google takes the loopback IP
+    redirect_host: str = (
+        "127.0.0.1"  # Microsoft wants http://localhost; Google takes the loopback IP
+    )
     device_flow: bool = True
     device_flow_refusal: str = ""  # why the device flow cannot be used, when it cannot
     identity_scopes: tuple[str, ...] = IDENTITY_SCOPES
@@ -165,5 +167,3 @@ def _retenant(url: str | None, old: str, fresh: Provider) -> str | None:
     if url is None:
         return None
     return url.replace(f"/{old}/", f"/{fresh.tenant}/", 1)
-
-

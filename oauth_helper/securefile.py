@@ -23,7 +23,9 @@ MAX_FILE_BYTES = 1 << 20  # a cache or secret file is a few hundred bytes; anyth
 def _check(st: os.stat_result, path: str, *, directory: bool) -> None:
     kind_ok = stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)
     if not kind_ok:
-        raise InsecureFile(f"{path} is not a {'directory' if directory else 'regular file'}; remove it")
+        raise InsecureFile(
+            f"{path} is not a {'directory' if directory else 'regular file'}; remove it"
+        )
     if not _POSIX:
         return
     if st.st_uid != os.geteuid():
@@ -73,7 +75,9 @@ def write_private(path: str, data: bytes) -> None:
     """Atomically replace `path` with `data`: a 0600 temporary file in the same directory, renamed."""
     directory = os.path.dirname(path)
     ensure_private_dir(directory)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp = os.path.join(
+        directory, f".{os.path.basename(path)}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    )
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
     try:
         try:
@@ -120,7 +124,7 @@ def remove(path: str) -> bool:
     return True
 
 
-class exclusive_lock:  # noqa: N801 - used like a function: `with exclusive_lock(path, timeout):`
+class exclusive_lock:
     """Hold an exclusive lock on `path` (flock on POSIX; the kernel drops it if we are killed)."""
 
     def __init__(self, path: str, timeout: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -33,14 +34,10 @@ def record_refresh(account: str, ok: bool, message: str = "") -> None:
     state["last_refresh_message"] = message[:300]
     if ok:
         state["last_success_at"] = now
-    try:
+    with contextlib.suppress(OAuthHelperError, OSError):
         securefile.write_private(path_for(account), json.dumps(state).encode())
-    except (OAuthHelperError, OSError):
-        pass
 
 
 def forget(account: str) -> None:
-    try:
+    with contextlib.suppress(OAuthHelperError):
         securefile.remove(path_for(account))
-    except OAuthHelperError:
-        pass

@@ -19,13 +19,20 @@ class AccessToken:
 
 def usable(cached: cache.CachedToken | None, account: Account, min_validity: float) -> bool:
     """A cached token may be handed out: issued for this account's client and scopes, and not dying soon."""
-    return (cached is not None and cached.fingerprint == account.fingerprint()
-            and cached.valid_for(min_validity))
+    return (
+        cached is not None
+        and cached.fingerprint == account.fingerprint()
+        and cached.valid_for(min_validity)
+    )
 
 
-def get_access_token(settings: Settings, account_name: str, *,
-                     min_validity: float = cache.DEFAULT_MIN_VALIDITY,
-                     force_refresh: bool = False) -> AccessToken:
+def get_access_token(
+    settings: Settings,
+    account_name: str,
+    *,
+    min_validity: float = cache.DEFAULT_MIN_VALIDITY,
+    force_refresh: bool = False,
+) -> AccessToken:
     cfg = config.load(settings.config_path)
     account = cfg.account(account_name)
     stamp = cache.config_stamp(str(cfg.path))
@@ -71,7 +78,9 @@ def _refresh_locked(cfg: config.Config, account: Account, stamp: str) -> AccessT
         response = oauth.refresh(resolved, secret.refresh_token, client_secret, timeout=cfg.timeout)
     except AuthorizationRequired as e:
         state.record_refresh(account.name, False, str(e))
-        raise AuthorizationRequired(f"{account.name}: {e}; run: {account.authorize_command()}") from None
+        raise AuthorizationRequired(
+            f"{account.name}: {e}; run: {account.authorize_command()}"
+        ) from None
     except OAuthHelperError as e:
         state.record_refresh(account.name, False, str(e))
         raise
@@ -91,5 +100,7 @@ def _refresh_locked(cfg: config.Config, account: Account, stamp: str) -> AccessT
 
 
 def _store_cache(account: Account, token: str, expires_at: float, stamp: str) -> None:
-    cache.store(account.name,
-                cache.CachedToken(token, expires_at, account.fingerprint(), stamp, time.time()))
+    cache.store(
+        account.name,
+        cache.CachedToken(token, expires_at, account.fingerprint(), stamp, time.time()),
+    )

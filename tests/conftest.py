@@ -33,8 +33,12 @@ def account_env(tmp_path: Path, provider: LocalProvider) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _no_real_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # In-process code under test must never touch the real user's dirs.
-    for name, sub in (("XDG_CONFIG_HOME", "cfg"), ("XDG_CACHE_HOME", "cache"),
-                      ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state")):
+    for name, sub in (
+        ("XDG_CONFIG_HOME", "cfg"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+    ):
         monkeypatch.setenv(name, str(tmp_path / "inproc" / sub))
     monkeypatch.delenv("OAUTH_HELPER_CONFIG", raising=False)
     if "HOME" in os.environ and not os.environ["HOME"].startswith(str(tmp_path)):

@@ -18,7 +18,9 @@ def open_store(account: Account, kind: str | None = None) -> SecretStore:
     if chosen == "command":
         from .command_store import CommandStore
 
-        return CommandStore(account.name, account.store_read, account.store_write, account.store_erase)
+        return CommandStore(
+            account.name, account.store_read, account.store_write, account.store_erase
+        )
     from .file_store import FileStore
 
     return FileStore(account.name)

@@ -21,12 +21,19 @@ class Secret:
 
     def rotated(self, refresh_token: str, expires_in: float | None = None) -> Secret:
         expires_at = time.time() + expires_in if expires_in else self.refresh_token_expires_at
-        return replace(self, refresh_token=refresh_token, obtained_at=time.time(),
-                       refresh_token_expires_at=expires_at)
+        return replace(
+            self,
+            refresh_token=refresh_token,
+            obtained_at=time.time(),
+            refresh_token_expires_at=expires_at,
+        )
 
     def serialize(self) -> str:
-        data: dict[str, object] = {"version": 1, "refresh_token": self.refresh_token,
-                                   "obtained_at": self.obtained_at}
+        data: dict[str, object] = {
+            "version": 1,
+            "refresh_token": self.refresh_token,
+            "obtained_at": self.obtained_at,
+        }
         if self.client_secret:
             data["client_secret"] = self.client_secret
         if self.refresh_token_expires_at:
@@ -46,15 +53,17 @@ class Secret:
             data = json.loads(stripped)
         except ValueError:
             raise StoreUnavailable(f"{where} holds a secret that is not valid JSON") from None
-        token = data.get("refresh_token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
+        stored = data.get("refresh_token") if isinstance(data, dict) else None
+        if not isinstance(stored, str) or not stored:
             raise StoreUnavailable(f"{where} holds no refresh_token")
         client_secret = data.get("client_secret")
         obtained = data.get("obtained_at")
         expires = data.get("refresh_token_expires_at")
         return cls(
-            refresh_token=token,
-            client_secret=client_secret if isinstance(client_secret, str) and client_secret else None,
+            refresh_token=stored,
+            client_secret=client_secret
+            if isinstance(client_secret, str) and client_secret
+            else None,
             obtained_at=float(obtained) if isinstance(obtained, (int, float)) else 0.0,
             refresh_token_expires_at=float(expires) if isinstance(expires, (int, float)) else None,
         )

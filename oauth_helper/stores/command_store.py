@@ -14,8 +14,13 @@ COMMAND_TIMEOUT = 120.0  # gpg may ask for a passphrase through pinentry
 class CommandStore:
     kind = "command"
 
-    def __init__(self, account: str, read: tuple[str, ...], write: tuple[str, ...],
-                 erase: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        account: str,
+        read: tuple[str, ...],
+        write: tuple[str, ...],
+        erase: tuple[str, ...] = (),
+    ) -> None:
         self.account = account
         self.read_argv = read
         self.write_argv = write
@@ -36,13 +41,19 @@ class CommandStore:
         if not argv:
             raise StoreUnavailable(f"account {self.account}: no store_{what} command configured")
         try:
-            done = subprocess.run(list(argv), input=stdin if stdin is not None else b"",
-                                  capture_output=True, timeout=COMMAND_TIMEOUT, check=False)
+            done = subprocess.run(
+                list(argv),
+                input=stdin if stdin is not None else b"",
+                capture_output=True,
+                timeout=COMMAND_TIMEOUT,
+                check=False,
+            )
         except FileNotFoundError:
             raise StoreUnavailable(f"store_{what} command not found: {argv[0]}") from None
         except subprocess.TimeoutExpired:
-            raise StoreUnavailable(f"store_{what} command {argv[0]} did not finish in "
-                                   f"{COMMAND_TIMEOUT:.0f} s") from None
+            raise StoreUnavailable(
+                f"store_{what} command {argv[0]} did not finish in {COMMAND_TIMEOUT:.0f} s"
+            ) from None
         except OSError as e:
             raise StoreUnavailable(f"store_{what} command {argv[0]} failed: {e.strerror}") from None
         if done.returncode != 0:

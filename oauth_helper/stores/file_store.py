@@ -39,7 +39,9 @@ class FileStore:
         try:
             securefile.write_private(self.path, secret.serialize().encode())
         except (InsecureFile, OSError) as e:
-            raise StoreUnavailable(f"cannot write {self.path}: {getattr(e, 'strerror', None) or e}") from None
+            raise StoreUnavailable(
+                f"cannot write {self.path}: {getattr(e, 'strerror', None) or e}"
+            ) from None
 
     def delete(self) -> bool:
         return securefile.remove(self.path)

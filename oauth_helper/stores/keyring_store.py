@@ -9,7 +9,12 @@ from .base import Secret
 
 SERVICE = "oauth-helper"
 # Backends that are not a real keyring: they fail, drop, or keep secrets in a base64 file.
-_NOT_REAL = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt", "keyring.backends.chainer")
+_NOT_REAL = (
+    "keyring.backends.fail",
+    "keyring.backends.null",
+    "keyrings.alt",
+    "keyring.backends.chainer",
+)
 
 
 def real_backend() -> tuple[Any | None, str | None]:
@@ -61,9 +66,11 @@ class KeyringStore:
         return backend
 
     def _fix(self, reason: str) -> str:
-        return (f"keyring unavailable for {self.account}: {reason}; run where the keyring is "
-                f"unlocked, or move the account to the file store: "
-                f"oauth-helper authorize {self.account} --store file")
+        return (
+            f"keyring unavailable for {self.account}: {reason}; run where the keyring is "
+            f"unlocked, or move the account to the file store: "
+            f"oauth-helper authorize {self.account} --store file"
+        )
 
     def load(self) -> Secret | None:
         backend = self._backend()

@@ -44,9 +44,11 @@ with open(os.path.join(os.environ["FAKE_PASS_DIR"], "argv.log"), "a") as log:
 
 def _keyring_store() -> SecretStore:
     require_binary("gnome-keyring-daemon")
-    require(bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")),
-            "no D-Bus session bus: scripts/test runs the suite under dbus-run-session with "
-            "gnome-keyring-daemon")
+    require(
+        bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")),
+        "no D-Bus session bus: scripts/test runs the suite under dbus-run-session with "
+        "gnome-keyring-daemon",
+    )
     from oauth_helper.stores.keyring_store import KeyringStore, real_backend
 
     backend, reason = real_backend()
@@ -56,17 +58,21 @@ def _keyring_store() -> SecretStore:
 
 
 @pytest.fixture(params=["file", "command", "keyring"])
-def store(request: pytest.FixtureRequest, tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretStore]:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SecretStore]:
     if request.param == "file":
         yield FileStore(ACCOUNT, directory=str(tmp_path / "secrets"))
     elif request.param == "command":
         script = tmp_path / "fake_pass.py"
         script.write_text(FAKE_PASS)
         monkeypatch.setenv("FAKE_PASS_DIR", str(tmp_path))
-        yield CommandStore(ACCOUNT, (sys.executable, str(script), "show", "acct"),
-                           (sys.executable, str(script), "insert", "acct"),
-                           (sys.executable, str(script), "rm", "acct"))
+        yield CommandStore(
+            ACCOUNT,
+            (sys.executable, str(script), "show", "acct"),
+            (sys.executable, str(script), "insert", "acct"),
+            (sys.executable, str(script), "rm", "acct"),
+        )
     else:
         monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
         import keyring.core
@@ -85,8 +91,12 @@ def test_empty_store_loads_none(store: SecretStore) -> None:
 
 
 def test_round_trip_and_replace(store: SecretStore) -> None:
-    first = Secret(refresh_token="1//refresh-one", client_secret="GOCSPX-secret", obtained_at=1700000000.0,
-                   refresh_token_expires_at=1700604800.0)
+    first = Secret(
+        refresh_token="1//refresh-one",
+        client_secret="GOCSPX-secret",
+        obtained_at=1700000000.0,
+        refresh_token_expires_at=1700604800.0,
+    )
     store.save(first)
     assert store.load() == first
     second = first.rotated("1//refresh-two")
@@ -135,21 +145,32 @@ def test_file_store_refuses_loose_or_linked_files(tmp_path: Path) -> None:
         store.load()
 
 
-def test_command_store_never_puts_the_secret_on_argv(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_command_store_never_puts_the_secret_on_argv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     script = tmp_path / "fake_pass.py"
     script.write_text(FAKE_PASS)
     monkeypatch.setenv("FAKE_PASS_DIR", str(tmp_path))
-    store = CommandStore(ACCOUNT, (sys.executable, str(script), "show", "acct"),
-                         (sys.executable, str(script), "insert", "acct"))
+    store = CommandStore(
+        ACCOUNT,
+        (sys.executable, str(script), "show", "acct"),
+        (sys.executable, str(script), "insert", "acct"),
+    )
     store.save(Secret(refresh_token="argv-must-not-see-this"))
     assert "argv-must-not-see-this" not in (tmp_path / "argv.log").read_text()
     assert store.load() is not None
 
 
 def test_command_store_failure_is_one_line(tmp_path: Path) -> None:
-    store = CommandStore(ACCOUNT, (sys.executable, "-c", "import sys; sys.stderr.write('gpg: decryption failed\\n'); sys.exit(2)"),
-                         ("true",))
+    store = CommandStore(
+        ACCOUNT,
+        (
+            sys.executable,
+            "-c",
+            "import sys; sys.stderr.write('gpg: decryption failed\\n'); sys.exit(2)",
+        ),
+        ("true",),
+    )
     with pytest.raises(StoreUnavailable, match="gpg: decryption failed"):
         store.load()
     missing = CommandStore(ACCOUNT, ("/nonexistent/pass",), ("/nonexistent/pass",))
@@ -165,7 +186,8 @@ def test_bare_refresh_token_from_a_password_manager(tmp_path: Path) -> None:
 
 
 def test_keyring_without_a_session_bus_is_unavailable_with_a_fix(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     import keyring.core

@@ -40,8 +40,9 @@ def printed(result: subprocess.CompletedProcess[bytes]) -> str:
     return out[:-1]
 
 
-def test_first_call_refreshes_second_is_served_from_cache(account_env: dict[str, str],
-                                                          provider: LocalProvider) -> None:
+def test_first_call_refreshes_second_is_served_from_cache(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     first = printed(token(account_env))
     assert provider.counts[REFRESHES] == 1
     assert provider.introspect(first)["active"] is True
@@ -52,8 +53,9 @@ def test_first_call_refreshes_second_is_served_from_cache(account_env: dict[str,
     assert provider.unexpected == []
 
 
-def test_expired_cache_refreshes_exactly_once(account_env: dict[str, str],
-                                              provider: LocalProvider) -> None:
+def test_expired_cache_refreshes_exactly_once(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     old = printed(token(account_env))
     expire_cache(account_env)
     new = printed(token(account_env))
@@ -64,8 +66,9 @@ def test_expired_cache_refreshes_exactly_once(account_env: dict[str, str],
     assert provider.counts[REFRESHES] == 2
 
 
-def test_token_inside_the_margin_is_never_handed_out(account_env: dict[str, str],
-                                                     provider: LocalProvider) -> None:
+def test_token_inside_the_margin_is_never_handed_out(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     old = printed(token(account_env))
     expire_cache(account_env, remaining=200)  # valid, but inside the default 5-minute margin
     new = printed(token(account_env))
@@ -82,12 +85,20 @@ def test_force_refresh(account_env: dict[str, str], provider: LocalProvider) -> 
     assert new != old and provider.counts[REFRESHES] == 2
 
 
-def test_32_concurrent_callers_cause_one_refresh(account_env: dict[str, str],
-                                                 provider: LocalProvider) -> None:
+def test_32_concurrent_callers_cause_one_refresh(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     provider.token_delay = 0.5  # keep the refresh in flight while the others arrive
-    procs = [subprocess.Popen([oauth_helper_cmd(), "token", ACCOUNT], env=account_env,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for _ in range(32)]
+    procs = [
+        subprocess.Popen(
+            [oauth_helper_cmd(), "token", ACCOUNT],
+            env=account_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(32)
+    ]
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=60)
@@ -98,8 +109,9 @@ def test_32_concurrent_callers_cause_one_refresh(account_env: dict[str, str],
     assert provider.introspect(outputs[0].strip())["active"] is True
 
 
-def test_strict_rotation_across_20_expiries(account_env: dict[str, str],
-                                            provider: LocalProvider) -> None:
+def test_strict_rotation_across_20_expiries(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     provider.rotation = "strict"
     seen = set()
     for cycle in range(20):
@@ -115,7 +127,8 @@ def test_strict_rotation_across_20_expiries(account_env: dict[str, str],
 
 
 def test_invalid_grant_asks_for_authorize_and_keeps_the_refresh_token(
-        account_env: dict[str, str], provider: LocalProvider) -> None:
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     before = stored_refresh_token(account_env, ACCOUNT)
     provider.fail_next("invalid_grant")
     result = token(account_env)
@@ -127,10 +140,12 @@ def test_invalid_grant_asks_for_authorize_and_keeps_the_refresh_token(
     assert stored_refresh_token(account_env, ACCOUNT) == before
 
 
-@pytest.mark.parametrize("kind", ["500", "502", "503_html", "429", "hang", "garbage", "truncated",
-                                  "close", "empty_200"])
-def test_transient_failures_exit_75_in_bounded_time(account_env: dict[str, str],
-                                                    provider: LocalProvider, kind: str) -> None:
+@pytest.mark.parametrize(
+    "kind", ["500", "502", "503_html", "429", "hang", "garbage", "truncated", "close", "empty_200"]
+)
+def test_transient_failures_exit_75_in_bounded_time(
+    account_env: dict[str, str], provider: LocalProvider, kind: str
+) -> None:
     before = stored_refresh_token(account_env, ACCOUNT)
     provider.fail_next(kind, count=10, seconds=30)
     started = time.monotonic()
@@ -183,15 +198,30 @@ def test_formats(account_env: dict[str, str]) -> None:
     raw = printed(token(account_env))
     x = base64.b64decode(printed(token(account_env, "--format", "xoauth2")))
     assert x == f"user={ACCOUNT}\x01auth=Bearer {raw}\x01\x01".encode()
-    ob = base64.b64decode(printed(token(account_env, "--format", "oauthbearer", "--host",
-                                        "imap.example.com", "--port", "993")))
-    assert ob == f"n,a={ACCOUNT},\x01host=imap.example.com\x01port=993\x01auth=Bearer {raw}\x01\x01".encode()
+    ob = base64.b64decode(
+        printed(
+            token(
+                account_env,
+                "--format",
+                "oauthbearer",
+                "--host",
+                "imap.example.com",
+                "--port",
+                "993",
+            )
+        )
+    )
+    assert (
+        ob
+        == f"n,a={ACCOUNT},\x01host=imap.example.com\x01port=993\x01auth=Bearer {raw}\x01\x01".encode()
+    )
     data = json.loads(printed(token(account_env, "--format", "json")))
     assert data["access_token"] == raw and data["expires_at"] > time.time() + 3000
 
 
-def test_config_edit_elsewhere_does_not_force_a_refresh(account_env: dict[str, str],
-                                                        provider: LocalProvider) -> None:
+def test_config_edit_elsewhere_does_not_force_a_refresh(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     first = printed(token(account_env))
     config = Path(account_env["XDG_CONFIG_HOME"]) / "oauth-helper" / "config.toml"
     config.write_text(config.read_text() + "# a comment\n")
@@ -199,12 +229,15 @@ def test_config_edit_elsewhere_does_not_force_a_refresh(account_env: dict[str, s
     assert provider.counts[REFRESHES] == 1
 
 
-def test_changing_the_client_makes_the_cache_stale(account_env: dict[str, str],
-                                                   provider: LocalProvider) -> None:
+def test_changing_the_client_makes_the_cache_stale(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     first = printed(token(account_env))
     config = Path(account_env["XDG_CONFIG_HOME"]) / "oauth-helper" / "config.toml"
     provider.register_client("other-client")
-    config.write_text(config.read_text().replace('client_id = "test-client"', 'client_id = "other-client"'))
+    config.write_text(
+        config.read_text().replace('client_id = "test-client"', 'client_id = "other-client"')
+    )
     result = token(account_env)
     # The stored refresh token belongs to the old client: the provider refuses it, we say authorize.
     assert result.returncode == 77 and result.stdout == b""
@@ -219,9 +252,17 @@ def test_corrupted_cache_is_replaced(account_env: dict[str, str], provider: Loca
     assert provider.introspect(fresh)["active"] is True and provider.counts[REFRESHES] == 2
 
 
-def test_google_accounts_refresh_through_google_auth(tmp_path: Path, provider: LocalProvider) -> None:
-    env = make_account(tmp_path, provider, ACCOUNT, provider_name="google",
-                       client_id="g-client", client_secret="g-secret")
+def test_google_accounts_refresh_through_google_auth(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
+    env = make_account(
+        tmp_path,
+        provider,
+        ACCOUNT,
+        provider_name="google",
+        client_id="g-client",
+        client_secret="g-secret",
+    )
     provider.rotation = "strict"
     first = printed(token(env))
     assert provider.introspect(first)["active"] is True
@@ -231,12 +272,20 @@ def test_google_accounts_refresh_through_google_auth(tmp_path: Path, provider: L
     assert sent["form"]["client_secret"] == "g-secret"
     expire_cache(env)
     second = printed(token(env))
-    assert second != first and provider.is_refresh_token_valid(stored_refresh_token(env, ACCOUNT) or "")
+    assert second != first and provider.is_refresh_token_valid(
+        stored_refresh_token(env, ACCOUNT) or ""
+    )
 
 
 def test_google_invalid_grant_and_garbage(tmp_path: Path, provider: LocalProvider) -> None:
-    env = make_account(tmp_path, provider, ACCOUNT, provider_name="google",
-                       client_id="g-client", client_secret="g-secret")
+    env = make_account(
+        tmp_path,
+        provider,
+        ACCOUNT,
+        provider_name="google",
+        client_id="g-client",
+        client_secret="g-secret",
+    )
     provider.fail_next("invalid_grant")
     result = token(env)
     assert result.returncode == 77 and b"expired or revoked" in result.stderr
@@ -245,7 +294,9 @@ def test_google_invalid_grant_and_garbage(tmp_path: Path, provider: LocalProvide
     assert result.returncode == 75 and result.stdout == b"" and b"Traceback" not in result.stderr
 
 
-def test_public_client_sends_no_secret(account_env: dict[str, str], provider: LocalProvider) -> None:
+def test_public_client_sends_no_secret(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     printed(token(account_env))
     sent = [r for r in provider.requests if r["path"].endswith("/token")][-1]
     assert "client_secret" not in sent["form"]
@@ -259,7 +310,8 @@ def test_discovery_from_issuer_only(tmp_path: Path, provider: LocalProvider) -> 
     config_file(env).parent.mkdir(parents=True, exist_ok=True)
     config_file(env).write_text(
         f'timeout = 3\n[providers.corp]\nissuer = "{provider.issuer}"\nscopes = ["mail"]\n'
-        f'[accounts."{ACCOUNT}"]\nprovider = "corp"\nclient_id = "disc-client"\nstore = "file"\n')
+        f'[accounts."{ACCOUNT}"]\nprovider = "corp"\nclient_id = "disc-client"\nstore = "file"\n'
+    )
     seed_refresh_token(env, ACCOUNT, provider.seed_refresh_token(ACCOUNT, "disc-client", ["mail"]))
     assert provider.introspect(printed(token(env)))["active"] is True
     assert provider.counts["discovery"] >= 1
@@ -285,8 +337,9 @@ def test_hot_path_imports_nothing_heavy(account_env: dict[str, str]) -> None:
     )
     import sys
 
-    result = subprocess.run([sys.executable, "-c", probe], env=account_env, capture_output=True,
-                            timeout=30, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=account_env, capture_output=True, timeout=30, check=False
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stderr.decode() == "[]"
     assert result.stdout.strip()
@@ -299,7 +352,9 @@ def test_keyring_store_end_to_end(tmp_path: Path, provider: LocalProvider) -> No
     from tests.support.binaries import require, require_binary
 
     require_binary("gnome-keyring-daemon")
-    require(bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")), "no D-Bus session bus (see scripts/test)")
+    require(
+        bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")), "no D-Bus session bus (see scripts/test)"
+    )
     account = "keyring-user@example.com"
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.SecretService.Keyring"
     try:

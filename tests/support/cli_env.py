@@ -13,8 +13,16 @@ from oauth_helper.stores.file_store import FileStore
 from .provider import LocalProvider
 
 LOCAL_SCOPES = ["mail", "offline_access"]
-_DROP = ("OAUTH_HELPER_CONFIG", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-         "all_proxy", "ALL_PROXY", "BROWSER")
+_DROP = (
+    "OAUTH_HELPER_CONFIG",
+    "http_proxy",
+    "https_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "BROWSER",
+)
 
 
 def oauth_helper_cmd() -> str:
@@ -29,8 +37,12 @@ def user_env(tmp_path: Path) -> dict[str, str]:
     """os.environ with HOME and the XDG dirs inside tmp_path, and the project's commands first on PATH."""
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if k not in _DROP}
-    for name, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"),
-                      ("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state")):
+    for name, sub in (
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+    ):
         (home / sub).mkdir(parents=True, exist_ok=True)
         env[name] = str(home / sub)
     home.chmod(0o700)
@@ -63,11 +75,21 @@ def provider_config(provider: LocalProvider, name: str = "local", *, extra: str 
     return "\n".join(lines) + "\n"
 
 
-def make_account(tmp_path: Path, provider: LocalProvider, account: str, *, store: str = "file",
-                 client_id: str = "test-client", client_secret: str | None = None,
-                 provider_name: str = "local", extra_config: str = "", account_extra: str = "",
-                 timeout: float = 3, seed: bool = True, env: dict[str, str] | None = None,
-                 ) -> dict[str, str]:
+def make_account(
+    tmp_path: Path,
+    provider: LocalProvider,
+    account: str,
+    *,
+    store: str = "file",
+    client_id: str = "test-client",
+    client_secret: str | None = None,
+    provider_name: str = "local",
+    extra_config: str = "",
+    account_extra: str = "",
+    timeout: float = 3,
+    seed: bool = True,
+    env: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Register the client, write a config for `account`, seed a refresh token, return the env.
 
     Call it again with the returned env to add more accounts to the same config.
@@ -93,8 +115,9 @@ def make_account(tmp_path: Path, provider: LocalProvider, account: str, *, store
     return env
 
 
-def seed_refresh_token(env: dict[str, str], account: str, refresh_token: str, *,
-                       store: str = "file") -> None:
+def seed_refresh_token(
+    env: dict[str, str], account: str, refresh_token: str, *, store: str = "file"
+) -> None:
     secret = Secret(refresh_token=refresh_token, obtained_at=1.0)
     if store == "file":
         FileStore(account, directory=str(Path(env["XDG_DATA_HOME"]) / "oauth-helper")).save(secret)
@@ -108,7 +131,9 @@ def seed_refresh_token(env: dict[str, str], account: str, refresh_token: str, *,
 
 def stored_refresh_token(env: dict[str, str], account: str, store: str = "file") -> str | None:
     if store == "file":
-        loaded = FileStore(account, directory=str(Path(env["XDG_DATA_HOME"]) / "oauth-helper")).load()
+        loaded = FileStore(
+            account, directory=str(Path(env["XDG_DATA_HOME"]) / "oauth-helper")
+        ).load()
     else:
         from oauth_helper.stores.keyring_store import KeyringStore
 
@@ -122,8 +147,18 @@ def cache_file(env: dict[str, str], account: str) -> Path:
     return Path(env["XDG_CACHE_HOME"]) / "oauth-helper" / f"{file_name(account)}.json"
 
 
-def run_cli(env: dict[str, str], *args: str, input: bytes | None = None,  # noqa: A002
-            timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def run_cli(
+    env: dict[str, str],
+    *args: str,
+    input: bytes | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
     """Run `oauth-helper ARGS...` with the test user's environment; stdin closed unless given."""
-    return subprocess.run([oauth_helper_cmd(), *args], env=env, input=input if input is not None else b"",
-                          capture_output=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [oauth_helper_cmd(), *args],
+        env=env,
+        input=input if input is not None else b"",
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -56,7 +56,10 @@ def test_good_config(tmp_path: Path) -> None:
     assert alice.store == "keyring" and alice.client_secret == "GOCSPX-x"
     assert "GOCSPX" not in repr(alice)
     bob = config.account("BOB@contoso.com")  # case-insensitive lookup
-    assert bob.provider.token_endpoint == "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token"
+    assert (
+        bob.provider.token_endpoint
+        == "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token"
+    )
     assert "smtp.office365.com" in bob.hosts
     carol = config.account("carol@corp.example")
     assert carol.store_read == ("pass", "show", "oauth/carol")
@@ -74,22 +77,29 @@ def test_missing_file_is_empty_and_unknown_account_is_67(tmp_path: Path) -> None
     assert info.value.exit_code == 67 and "oauth-helper authorize x@y.z" in str(info.value)
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ('[accounts."a@b.c"]\nprovider = "google"\nclinet_id = "x"\n', 3, "clinet_id"),
-    ('[accounts."a@b.c"]\nprovider = "nope"\n', 2, "unknown provider"),
-    ('[accounts."a@b.c"]\nclient_id = "x"\n', 1, "provider"),
-    ('[accounts."a@b.c"]\nprovider = "google"\nstore = "vault"\n', 3, "keyring, file, command"),
-    ('[accounts."a@b.c"]\nprovider = "google"\nstore = "command"\n', 3, "store_read"),
-    ('[accounts."not-an-address"]\nprovider = "google"\n', 1, "mail address"),
-    ('[providers.x]\nscopes = ["a"]\n', 1, "issuer"),
-    ('[providers.x]\nissuer = "ftp://x"\n', 2, "http"),
-    ('[providers.x]\ntoken_endpoint = "https://x/t"\nsmtp = "nohost"\n', 3, "host:port"),
-    ('timeout = -1\n', 1, "timeout"),
-    ('[accounts."a@b.c"\nprovider = "google"\n', 1, "line 1"),
-    ('x = = 1\n', 1, "line 1"),
-    ('[accounts."a@b.c"]\nprovider = "google"\ntenant = "x"\n', 3, "no tenants"),
-    ('[accounts."a@b.c"]\nprovider = "google"\nstore_read = "unbalanced \'quote"\n', 3, "split"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ('[accounts."a@b.c"]\nprovider = "google"\nclinet_id = "x"\n', 3, "clinet_id"),
+        ('[accounts."a@b.c"]\nprovider = "nope"\n', 2, "unknown provider"),
+        ('[accounts."a@b.c"]\nclient_id = "x"\n', 1, "provider"),
+        ('[accounts."a@b.c"]\nprovider = "google"\nstore = "vault"\n', 3, "keyring, file, command"),
+        ('[accounts."a@b.c"]\nprovider = "google"\nstore = "command"\n', 3, "store_read"),
+        ('[accounts."not-an-address"]\nprovider = "google"\n', 1, "mail address"),
+        ('[providers.x]\nscopes = ["a"]\n', 1, "issuer"),
+        ('[providers.x]\nissuer = "ftp://x"\n', 2, "http"),
+        ('[providers.x]\ntoken_endpoint = "https://x/t"\nsmtp = "nohost"\n', 3, "host:port"),
+        ("timeout = -1\n", 1, "timeout"),
+        ('[accounts."a@b.c"\nprovider = "google"\n', 1, "line 1"),
+        ("x = = 1\n", 1, "line 1"),
+        ('[accounts."a@b.c"]\nprovider = "google"\ntenant = "x"\n', 3, "no tenants"),
+        (
+            '[accounts."a@b.c"]\nprovider = "google"\nstore_read = "unbalanced \'quote"\n',
+            3,
+            "split",
+        ),
+    ],
+)
 def test_mistakes_name_file_and_line(tmp_path: Path, text: str, line: int, words: str) -> None:
     path = cfg(text, tmp_path)
     with pytest.raises(ConfigError) as info:
@@ -110,8 +120,10 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 
 def test_builtin_override_keeps_the_rest(tmp_path: Path) -> None:
-    text = ('[providers.google]\ntoken_endpoint = "http://127.0.0.1:1/token"\n'
-            '[accounts."a@gmail.com"]\nprovider = "google"\nclient_id = "c"\n')
+    text = (
+        '[providers.google]\ntoken_endpoint = "http://127.0.0.1:1/token"\n'
+        '[accounts."a@gmail.com"]\nprovider = "google"\nclient_id = "c"\n'
+    )
     account = load(cfg(text, tmp_path)).account("a@gmail.com")
     assert account.provider.token_endpoint == "http://127.0.0.1:1/token"
     assert account.provider.kind == "google" and account.provider.smtp == ("smtp.gmail.com", 587)
@@ -150,10 +162,30 @@ def test_arbitrary_text_is_a_config_or_a_config_error(text: str) -> None:
         raise AssertionError(f"unexpected {type(e).__name__}: {e}") from e
 
 
-_KEYS = st.sampled_from(["provider", "client_id", "store", "tenant", "scopes", "smtp", "store_read",
-                         "issuer", "token_endpoint", "timeout", "redirect_host", "device_flow"])
-_VALUES = st.one_of(st.text(max_size=20), st.integers(), st.booleans(),
-                    st.lists(st.text(max_size=8), max_size=3), st.just("google"), st.just("microsoft"))
+_KEYS = st.sampled_from(
+    [
+        "provider",
+        "client_id",
+        "store",
+        "tenant",
+        "scopes",
+        "smtp",
+        "store_read",
+        "issuer",
+        "token_endpoint",
+        "timeout",
+        "redirect_host",
+        "device_flow",
+    ]
+)
+_VALUES = st.one_of(
+    st.text(max_size=20),
+    st.integers(),
+    st.booleans(),
+    st.lists(st.text(max_size=8), max_size=3),
+    st.just("google"),
+    st.just("microsoft"),
+)
 
 
 def _toml_value(value: object) -> str:
@@ -167,8 +199,15 @@ def _toml_value(value: object) -> str:
 
 
 @settings(max_examples=10_000)
-@given(st.lists(st.tuples(st.sampled_from(['accounts."a@b.c"', "providers.p", "accounts.x"]),
-                          st.dictionaries(_KEYS, _VALUES, max_size=4)), max_size=3))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(['accounts."a@b.c"', "providers.p", "accounts.x"]),
+            st.dictionaries(_KEYS, _VALUES, max_size=4),
+        ),
+        max_size=3,
+    )
+)
 def test_structured_configs_never_crash(tables: list[tuple[str, dict[str, object]]]) -> None:
     lines = []
     seen = set()

@@ -8,7 +8,9 @@ from oauth_helper import paths
 
 
 @pytest.mark.parametrize("xdg", [True, False])
-def test_directories_agree_with_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_path, xdg: bool) -> None:
+def test_directories_agree_with_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, xdg: bool
+) -> None:
     import platformdirs
 
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -33,7 +35,9 @@ def test_config_file_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert paths.default_config_file() == "/etc/somewhere.toml"
 
 
-@pytest.mark.parametrize("account", ["alice@gmail.com", "../../etc/passwd", ".hidden", "a/b", "ü@x", ""])
+@pytest.mark.parametrize(
+    "account", ["alice@gmail.com", "../../etc/passwd", ".hidden", "a/b", "ü@x", ""]
+)
 def test_file_names_are_single_safe_components(account: str) -> None:
     name = paths.file_name(account)
     assert "/" not in name and name not in (".", "..") and not name.startswith(".")
