@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from . import http, oauth
+from . import http, oauth, redact
 from .config import Account
 from .errors import ConfigError, OAuthHelperError, TransientError
 
@@ -56,6 +56,7 @@ def refresh(
             f"account {account.name}: Google desktop clients need client_id and client_secret; "
             f"run: {account.authorize_command()} --client-id ID --client-secret SECRET"
         )
+    redact.register(refresh_token, client_secret)
     deadline = time.monotonic() + 2 * timeout
     return oauth.with_retries(
         lambda: _refresh_once(account, refresh_token, client_secret, timeout, deadline),

@@ -5,16 +5,19 @@ Network failures become TransientError here; status codes are left to the caller
 
 from __future__ import annotations
 
+import logging
 import ssl
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from . import __version__
+from . import __version__, redact
 from .errors import TransientError
 
+log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20  # token responses are small; do not buffer a hostile endless body
 USER_AGENT = f"oauth-helper/{__version__}"
 
@@ -52,6 +55,22 @@ def request(
     timeout: float,
 ) -> Response:
     """Send one request; any HTTP status comes back as a Response, network trouble as TransientError."""
+    started = time.monotonic()
+    where = url.split("?", 1)[0]  # a query string may carry a code; never log it
+    try:
+        response = _send(method, url, body, headers, timeout)
+    except TransientError as e:
+        log.debug("%s %s failed after %.2f s: %s", method, where, time.monotonic() - started, e)
+        raise
+    log.debug(
+        "%s %s -> HTTP %d (%.2f s)", method, where, response.status, time.monotonic() - started
+    )
+    return response
+
+
+def _send(
+    method: str, url: str, body: bytes | None, headers: Mapping[str, str] | None, timeout: float
+) -> Response:
     all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     all_headers.update(headers or {})
     req = urllib.request.Request(url, data=body, headers=all_headers, method=method)
@@ -78,9 +97,26 @@ def request(
         raise TransientError(f"connection to {host} failed: {_reason(e)}") from None
 
 
+# Form fields that carry secrets: registered so nothing we print can contain them.
+SECRET_FIELDS = frozenset(
+    {
+        "refresh_token",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "device_code",
+        "token",
+        "password",
+        "access_token",
+        "assertion",
+    }
+)
+
+
 def post_form(
     url: str, form: Mapping[str, str], *, timeout: float, headers: Mapping[str, str] | None = None
 ) -> Response:
+    redact.register(*(value for key, value in form.items() if key in SECRET_FIELDS))
     body = urllib.parse.urlencode(form).encode()
     merged = {"Content-Type": "application/x-www-form-urlencoded"}
     merged.update(headers or {})

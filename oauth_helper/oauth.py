@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import hints, http
+from . import hints, http, redact
 from .config import Account
 from .errors import AuthorizationRequired, OAuthHelperError, ProviderError, TransientError
 from .providers import Provider
@@ -140,6 +140,7 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
     expires_in = _number(data.get("expires_in"), DEFAULT_EXPIRES_IN)
     refresh = data.get("refresh_token")
     id_token = data.get("id_token")
+    redact.register(token, *(v for v in (refresh, id_token) if isinstance(v, str)))
     scope = data.get("scope")
     return TokenResponse(
         access_token=token,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field, replace
 
-from . import cache, config, state
+from . import cache, config, redact, state
 from .config import Account
 from .errors import AuthorizationRequired, OAuthHelperError, StoreUnavailable
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,18 @@ def get_access_token(
     stamp = cache.config_stamp(str(cfg.path))
     if not force_refresh:
         cached = cache.load(account.name)
+        if cached is not None:
+            redact.register(cached.token)
         if cached is not None and usable(cached, account, min_validity):
             if cached.config_stamp != stamp:
                 # The config changed but not for this account: re-stamp so the hot path serves it again.
                 cached.config_stamp = stamp
                 cache.store(account.name, cached)
+            log.info(
+                "%s: cached token valid for %d more s",
+                account.name,
+                cached.expires_at - time.time(),
+            )
             return AccessToken(cached.token, cached.expires_at)
     waited_from = time.time()
     with cache.lock(account.name):
@@ -52,6 +62,7 @@ def get_access_token(
         if cached is not None and usable(cached, account, min_validity):
             fresh_enough = not force_refresh or _obtained_after(cached, waited_from)
             if fresh_enough:
+                log.info("%s: another process refreshed while we waited", account.name)
                 return AccessToken(cached.token, cached.expires_at)
         return _refresh_locked(cfg, account, stamp)
 
@@ -74,6 +85,12 @@ def _refresh_locked(cfg: config.Config, account: Account, stamp: str) -> AccessT
     # Discovery fills in endpoints; the cache fingerprint stays that of the account as configured.
     resolved = replace(account, provider=oauth.resolve(account.provider, timeout=cfg.timeout))
     client_secret = account.client_secret or secret.client_secret
+    log.info(
+        "%s: refreshing at %s (refresh token from %s)",
+        account.name,
+        resolved.provider.token_endpoint,
+        store.describe(),
+    )
     try:
         response = oauth.refresh(resolved, secret.refresh_token, client_secret, timeout=cfg.timeout)
     except AuthorizationRequired as e:
@@ -87,6 +104,7 @@ def _refresh_locked(cfg: config.Config, account: Account, stamp: str) -> AccessT
     if response.refresh_token and response.refresh_token != secret.refresh_token:
         # The old refresh token may already be dead (rotation): save the new one before anything else.
         rotated = secret.rotated(response.refresh_token, response.refresh_token_expires_in)
+        log.info("%s: the provider rotated the refresh token; saving it", account.name)
         try:
             store.save(rotated)
         except StoreUnavailable:

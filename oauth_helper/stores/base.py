@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from .. import redact
 from ..errors import StoreUnavailable
 
 
@@ -44,6 +45,7 @@ class Secret:
     def deserialize(cls, text: str, where: str) -> Secret:
         """Our JSON, or a bare refresh token (what `pass` or another tool may hold)."""
         stripped = text.strip()
+        redact.register(*stripped.splitlines())  # whatever the store holds is secret
         if not stripped:
             raise StoreUnavailable(f"{where} holds an empty secret")
         if not stripped.startswith("{"):
