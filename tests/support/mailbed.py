@@ -21,13 +21,18 @@ import email
 import email.message
 import email.policy
 import email.utils
+import fcntl
 import grp
 import os
+import pty
 import pwd
+import select
 import signal
 import socket
 import ssl
+import struct
 import subprocess
+import termios
 import time
 import urllib.parse
 import urllib.request
@@ -520,3 +525,68 @@ def outcome(result: subprocess.CompletedProcess[bytes]) -> str:
         f"exit {result.returncode}\n--- stdout\n{result.stdout.decode(errors='replace')}"
         f"\n--- stderr\n{result.stderr.decode(errors='replace')}"
     )
+
+
+def run_in_terminal(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    timeout: float = 20,
+    rows: int = 24,
+    cols: int = 100,
+    answers: Sequence[tuple[bytes, bytes]] = (),
+) -> tuple[int | None, bytes]:
+    """Run a full-screen client (mutt, neomutt) on a pseudo-terminal.
+
+    ``answers``: (text on screen, keys to type) pairs; each is typed once, the first time its
+    text has appeared. Returns (exit status, everything it drew); the status is None when the
+    client did not finish within ``timeout`` and had to be killed.
+    """
+    pending = list(answers)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = {**env, "TERM": "xterm", "LINES": str(rows), "COLUMNS": str(cols)}
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+    finally:
+        os.close(slave)
+    output = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            ready, _, _ = select.select([master], [], [], min(remaining, 0.2))
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the terminal's other side is closed
+                    chunk = b""
+                if not chunk:
+                    break
+                output += chunk
+                for pair in list(pending):
+                    if pair[0] in output:
+                        pending.remove(pair)
+                        os.write(master, pair[1])
+            elif proc.poll() is not None:
+                break
+        try:
+            status: int | None = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            status = None
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        os.close(master)
+    return status, bytes(output)
