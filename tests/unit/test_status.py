@@ -173,3 +173,30 @@ def test_no_accounts(tmp_path: Path) -> None:
     report = json.loads(out.getvalue())
     assert report["accounts"] == [] and report["config_exists"] is False
     assert_documented_shape(report)
+
+
+# `providers` has no test file of its own in this layout; it reads the same config as status.
+
+
+def test_providers_json_and_table(config_path: Path) -> None:
+    from oauth_helper import providers_cmd
+
+    out = io.StringIO()
+    assert providers_cmd.run(Settings(config_path=config_path), as_json=True, out=out) == 0
+    report = json.loads(out.getvalue())
+    by_name = {p["name"]: p for p in report["providers"]}
+    assert report["version"] == 1 and sorted(by_name) == ["corp", "google", "microsoft"]
+    assert by_name["google"]["source"] == "built-in"
+    assert by_name["google"]["revocation_endpoint"] == "https://oauth2.googleapis.com/revoke"
+    assert by_name["google"]["smtp"] == "smtp.gmail.com:587"
+    assert by_name["google"]["accounts"] == ["alice@gmail.com"]
+    assert by_name["microsoft"]["revocation_endpoint"] is None
+    assert by_name["microsoft"]["tenant"] == "common"
+    assert by_name["corp"] == {**by_name["corp"], "source": "config", "scopes": ["mail"],
+                               "token_endpoint": "https://sso.corp.example/token",
+                               "accounts": ["bob@corp.example", "carol@example.com"]}
+    out = io.StringIO()
+    providers_cmd.run(Settings(config_path=config_path), as_json=False, out=out)
+    text = out.getvalue()
+    assert text.startswith("corp (config)\n") and "\nmicrosoft (built-in)\n" in text
+    assert "  revocation    none" in text
