@@ -1,0 +1,312 @@
+"""`oauth-helper authorize ACCOUNT`: obtain a refresh token once, store it, record the account.
+
+Order of work (DESIGN §3-§5, §7):
+1. read the config; pick the provider, client ID and secret, the store and the flow; refuse
+   what cannot work before anything interactive happens (Google and the device flow, a missing
+   client ID with the registration steps, an unreachable store);
+2. run the flow (browser, paste or device) and check who signed in (id_token);
+3. only then save the refresh token (replacing any old one), record the account in the config
+   file, and cache the new access token.
+Everything is said on stderr; stdout stays empty.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import time
+from dataclasses import replace
+
+from . import cache, config, identity, oauth, redact
+from .config import Account
+from .errors import ConfigError, OAuthHelperError, StoreUnavailable, UsageError
+from .flows.common import FlowContext, FlowUnavailable, Say, say_stderr
+from .providers import Provider, guess_provider
+from .settings import Settings
+from .stores import open_store
+from .stores.base import Secret, SecretStore
+
+FLOWS = ("browser", "paste", "device")
+STORES = ("keyring", "file", "command")
+
+
+def run(settings: Settings, *, account: str, provider: str | None = None,
+        client_id: str | None = None, client_secret: str | None = None, tenant: str | None = None,
+        flow: str | None = None, no_browser: bool = False, port: int | None = None,
+        store: str | None = None, allow_other_identity: bool = False,
+        timeout: float = 300.0, say: Say = say_stderr) -> int:
+    """Authorize ACCOUNT interactively; returns 0 or raises one of our errors."""
+    redact.register(client_secret)
+    name = account.strip()
+    if "@" not in name or any(c.isspace() for c in name):
+        raise UsageError(f"ACCOUNT must be the mail address, not {account!r}")
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: not a TCP port number")
+    if not timeout > 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    cfg = config.load(settings.config_path)
+    existing = config.account_or_none(cfg, name)
+    if existing is not None:
+        name = existing.name  # the spelling the config already uses
+    chosen = choose_provider(cfg, name, provider, existing)
+    if tenant is not None:
+        if chosen.tenant is None:
+            raise UsageError(f"--tenant is for the microsoft provider, not {chosen.name}")
+        from .providers import with_tenant
+
+        chosen = with_tenant(chosen, tenant)
+    flow_name = choose_flow(flow, no_browser)
+    if flow_name == "device" and not chosen.device_flow:
+        raise FlowUnavailable(chosen.device_flow_refusal or
+                              f"provider {chosen.name} does not allow the device flow; use "
+                              "--flow browser or --flow paste")
+    same_provider = existing is not None and existing.provider.name == chosen.name
+    the_client_id = client_id or (existing.client_id if existing and same_provider else None)
+    if not the_client_id:
+        help_text = chosen.registration_help or ""
+        if help_text:
+            say(help_text.format(account=name))
+        raise ConfigError(f"no client ID for {name}: register an OAuth client as described above, "
+                          "then run authorize again with --client-id")
+    store_kind, announcement = choose_store(store, existing, name)
+    target = _open_target_store(name, store_kind, existing, chosen, the_client_id)
+    secret_value, secret_in_config = _client_secret(client_secret, existing if same_provider else None,
+                                                    chosen, name)
+    resolved = oauth.resolve(chosen, timeout=cfg.timeout)
+    if flow_name != "device" and not resolved.authorization_endpoint:
+        raise ConfigError(f"provider {chosen.name} has no authorization_endpoint; set it (or issuer) "
+                          f"under [providers.{chosen.name}] in {cfg.path}")
+    if announcement:
+        say(announcement)
+    ctx = FlowContext(account=name, provider=resolved, client_id=the_client_id,
+                      client_secret=secret_value, scopes=requested_scopes(chosen),
+                      timeout=timeout, http_timeout=cfg.timeout, port=port or None, say=say)
+    response = _run_flow(ctx, flow_name, no_browser=no_browser, explicit=flow is not None)
+    if not response.refresh_token:
+        raise OAuthHelperError(
+            f"{chosen.name} returned no refresh token, so nothing was stored"
+            + (" (Google: revoke the app's access at https://myaccount.google.com/permissions and "
+               "authorize again)" if chosen.kind == "google" else
+               " (is offline_access among the provider's scopes?)"))
+    signed_in_as = _check_identity(ctx, response, allow_other_identity)
+
+    # The authorization succeeded: now, and only now, replace what was stored.
+    now = time.time()
+    expires_at = now + response.refresh_token_expires_in if response.refresh_token_expires_in else None
+    target.save(Secret(refresh_token=response.refresh_token,
+                       client_secret=None if secret_in_config else secret_value,
+                       obtained_at=now, refresh_token_expires_at=expires_at))
+    values: dict[str, object | None] = {
+        "provider": chosen.name,
+        "client_id": the_client_id,
+        "store": store_kind,
+        "signed_in_as": signed_in_as,
+    }
+    if tenant is not None:
+        values["tenant"] = tenant
+    elif chosen.tenant is None:
+        values["tenant"] = None  # another provider before: its tenant would now be an error
+    from . import configedit
+
+    configedit.update_account(cfg.path, name, values)
+    if existing is not None and existing.store != store_kind:
+        _forget_old_store(existing, say)
+    _cache_access_token(settings, name, response, say)
+    who = f" (signed in as {signed_in_as})" if signed_in_as else ""
+    say(f"{name}: authorized{who}. Refresh token saved in {target.describe()}; account recorded in "
+        f"{cfg.path}. Try: oauth-helper token {name}")
+    return 0
+
+
+# -- choices --------------------------------------------------------------------------------------
+
+
+def choose_provider(cfg: config.Config, name: str, flag: str | None, existing: Account | None
+                    ) -> Provider:
+    """--provider, else the account's provider, else a guess from the domain, else ask (or fail)."""
+    wanted = flag or (existing.provider.name if existing else None) or guess_provider(name)
+    if wanted is None:
+        wanted = _ask_provider(cfg, name)
+    if wanted not in cfg.providers:
+        known = ", ".join(sorted(cfg.providers))
+        raise UsageError(f"unknown provider {wanted!r} (known: {known}; others go under "
+                         f"[providers.NAME] in {cfg.path})")
+    if existing is not None and existing.provider.name == wanted:
+        return existing.provider  # with the account's tenant, scopes and hosts
+    return cfg.providers[wanted]
+
+
+def _ask_provider(cfg: config.Config, name: str) -> str:
+    known = ", ".join(sorted(cfg.providers))
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError(f"cannot tell the provider of {name}; pass --provider ({known})")
+    sys.stderr.write(f"Which provider serves {name}? ({known}): ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip()
+    if not answer:
+        raise UsageError(f"no provider chosen; pass --provider ({known})")
+    return answer
+
+
+def choose_flow(flow: str | None, no_browser: bool) -> str:
+    if flow is not None and flow not in FLOWS:
+        raise UsageError(f"--flow must be one of {', '.join(FLOWS)}")
+    if flow == "browser" and no_browser:
+        raise UsageError("--no-browser contradicts --flow browser; use --flow paste or device")
+    if flow is not None:
+        return flow
+    return "paste" if no_browser else "browser"
+
+
+def choose_store(flag: str | None, existing: Account | None, name: str) -> tuple[str, str | None]:
+    """(store kind, announcement or None): --store, else the account's, else keyring if usable, else file."""
+    if flag is not None:
+        if flag not in STORES:
+            raise UsageError(f"--store must be one of {', '.join(STORES)}")
+        return flag, None
+    if existing is not None:
+        return existing.store, None
+    return choose_default_store(name)
+
+
+def choose_default_store(name: str) -> tuple[str, str]:
+    """Keyring where a real backend answers a test read; else the file store, announced with its path."""
+    from .stores.file_store import FileStore
+    from .stores.keyring_store import KeyringStore, real_backend
+
+    backend, reason = real_backend()
+    if backend is not None:
+        reason = KeyringStore(name).unavailable_reason()
+        if reason is None:
+            return "keyring", f"The refresh token will be kept in the keyring ({KeyringStore(name).describe()})."
+    path = FileStore(name).describe()
+    return "file", (f"No usable keyring here ({reason}): the refresh token will be kept in the file "
+                    f"{path} (mode 0600). Use --store keyring or --store command to choose otherwise.")
+
+
+def requested_scopes(provider: Provider) -> tuple[str, ...]:
+    """The provider's scopes, then the identity scopes (openid email...), each once, order kept."""
+    return tuple(dict.fromkeys((*provider.scopes, *provider.identity_scopes)))
+
+
+def _open_target_store(name: str, kind: str, existing: Account | None, provider: Provider,
+                       client_id: str) -> SecretStore:
+    if existing is not None:
+        account = replace(existing, store=kind)
+    else:
+        account = Account(name=name, provider=provider, client_id=client_id, store=kind)
+    if kind == "command" and not (account.store_read and account.store_write):
+        raise ConfigError(f'store "command" needs store_read and store_write commands in '
+                          f'[accounts."{name}"]; add them to the config, then run authorize again')
+    target = open_store(account, kind)
+    reason = target.unavailable_reason()
+    if reason is not None:
+        hint = " (or choose --store file)" if kind != "file" else ""
+        raise StoreUnavailable(f"the {kind} store cannot be used: {reason}{hint}; nothing was changed")
+    return target
+
+
+def _client_secret(flag: str | None, existing: Account | None, provider: Provider, name: str
+                   ) -> tuple[str | None, bool]:
+    """(client secret or None, True if it lives in the config file)."""
+    if flag:
+        return flag, False
+    if existing is not None and existing.client_secret:
+        redact.register(existing.client_secret)
+        return existing.client_secret, True
+    if existing is not None:
+        try:
+            stored = open_store(existing).load()
+        except OAuthHelperError:
+            stored = None
+        if stored is not None and stored.client_secret:
+            redact.register(stored.client_secret)
+            return stored.client_secret, False
+    if provider.kind != "google":
+        return None, False  # a public client: no secret is sent
+    if not (sys.stdin and sys.stdin.isatty()):
+        raise ConfigError(f"Google desktop clients need their client secret: run this on a terminal "
+                          f"to be asked for it, or pass --client-secret (for {name})")
+    try:
+        value = getpass.getpass(f"Client secret of {provider.name} client (input hidden): ",
+                                stream=sys.stderr).strip()
+    except EOFError:
+        value = ""
+    if not value:
+        raise ConfigError("no client secret given; Google desktop clients need it")
+    redact.register(value)
+    return value, False
+
+
+# -- the flow and what follows it -----------------------------------------------------------------
+
+
+def _run_flow(ctx: FlowContext, flow_name: str, *, no_browser: bool, explicit: bool
+              ) -> oauth.TokenResponse:
+    if flow_name == "device":
+        from .flows import device
+
+        return device.run(ctx)
+    from .flows import browser, loopback
+
+    interactive = bool(sys.stdin and sys.stdin.isatty())
+    if flow_name == "paste":
+        return loopback.run_code_flow(ctx, use_browser=False, interactive=interactive)
+    reason = None if explicit else browser.unavailable_reason()
+    return loopback.run_code_flow(ctx, use_browser=reason is None, browser_unavailable=reason or "",
+                                  interactive=interactive)
+
+
+def _check_identity(ctx: FlowContext, response: oauth.TokenResponse, allow_other: bool
+                    ) -> str | None:
+    """The name to record as signed_in_as (None when it is ACCOUNT or cannot be told)."""
+    who: str | None = None
+    if response.id_token:
+        who = identity.signed_in_name(identity.decode_claims(response.id_token))
+    else:
+        endpoint = _userinfo_endpoint(ctx)
+        if endpoint:
+            who = identity.userinfo_name(endpoint, response.access_token, timeout=ctx.http_timeout)
+    if who is None:
+        ctx.say(f"Warning: {ctx.provider.name} did not say which account signed in; make sure it "
+                f"was {ctx.account}.")
+    return identity.check(ctx.account, who, allow_other=allow_other)
+
+
+def _userinfo_endpoint(ctx: FlowContext) -> str | None:
+    if ctx.provider.kind == "google":
+        return identity.GOOGLE_USERINFO
+    if ctx.provider.issuer:
+        try:
+            found = oauth.discover(ctx.provider.issuer, timeout=ctx.http_timeout).get("userinfo_endpoint")
+        except OAuthHelperError:
+            return None
+        if isinstance(found, str) and found.startswith(("https://", "http://")):
+            return found
+    return None
+
+
+def _forget_old_store(old: Account, say: Say) -> None:
+    """The account moved to another store: delete the refresh token left in the old one."""
+    try:
+        store = open_store(old)
+        if store.delete():
+            say(f"Deleted the old refresh token from {store.describe()}.")
+    except OAuthHelperError as e:
+        say(f"Warning: could not delete the old refresh token from the {old.store} store ({e}); "
+            "delete it yourself")
+
+
+def _cache_access_token(settings: Settings, name: str, response: oauth.TokenResponse,
+                        say: Say) -> None:
+    """Drop the old cached access token and cache the new one, stamped with the new config."""
+    try:
+        cache.drop(name)
+        cfg = config.load(settings.config_path)
+        account = cfg.account(name)
+        now = time.time()
+        cache.store(account.name, cache.CachedToken(
+            response.access_token, now + response.expires_in, account.fingerprint(),
+            cache.config_stamp(str(cfg.path)), now))
+    except OAuthHelperError as e:
+        say(f"Warning: the new access token was not cached ({e}); `token` will refresh it.")

@@ -1,0 +1,466 @@
+"""Editing the config file without losing anything the user wrote: comments, order, spacing.
+
+Whole `[accounts."NAME"]` tables are edited line by line with the standard library only:
+changed keys are rewritten in place (keeping a trailing comment), new keys go after the last
+setting of the table, a new table goes at the end of the file, and every other byte stays as
+it was. The result is parsed again (tomllib) and must mean exactly what was intended before it
+atomically replaces the file; otherwise nothing is written and ConfigError says what to add.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import paths, securefile
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10
+    import tomli as tomllib
+
+SECTION = "accounts"
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+# -- TOML text ------------------------------------------------------------------------------------
+
+
+def toml_string(value: str) -> str:
+    r"""A TOML basic string.
+
+    >>> toml_string('say "hi"\\\n')
+    '"say \\"hi\\"\\\\\\n"'
+    """
+    out = ['"']
+    for char in value:
+        code = ord(char)
+        if char == '"':
+            out.append('\\"')
+        elif char == "\\":
+            out.append("\\\\")
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return "[" + ", ".join(toml_string(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} values")
+
+
+# -- scanning -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    text: str  # with its line ending
+    kind: str  # "header", "start" (first line of key = value), "cont", "blank", "comment"
+    path: tuple[str, ...] = ()  # header: the table; start: the key
+    array: bool = False  # header of [[an array of tables]]
+    key_end: int = -1  # start: index of the "=" after the key
+    comment: int = -1  # index where a trailing comment starts on this line, or -1
+
+
+def _scan(text: str) -> list[_Line]:
+    """Classify every line, following multi-line strings and multi-line arrays/inline tables."""
+    out: list[_Line] = []
+    in_ml: str | None = None  # '"""' or "'''" while inside a multi-line string
+    depth = 0  # open [ and { of a value
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        stripped = body.strip()
+        if in_ml is None and depth == 0:
+            if not stripped:
+                out.append(_Line(raw, "blank"))
+                continue
+            if stripped.startswith("#"):
+                out.append(_Line(raw, "comment"))
+                continue
+            if stripped.startswith("["):
+                path, array, comment = _header(body)
+                out.append(_Line(raw, "header", path=path, array=array, comment=comment))
+                continue
+            line = _Line(raw, "start")
+            line.key_end = _find_equals(body)
+            line.path = _key_path(body[: line.key_end]) if line.key_end >= 0 else ()
+            in_ml, depth, line.comment = _scan_value(body, max(line.key_end, 0), in_ml, depth)
+            out.append(line)
+            continue
+        line = _Line(raw, "cont")
+        in_ml, depth, line.comment = _scan_value(body, 0, in_ml, depth)
+        out.append(line)
+    return out
+
+
+def _scan_value(body: str, start: int, in_ml: str | None, depth: int) -> tuple[str | None, int, int]:
+    """Follow strings and brackets in body[start:]; returns (in_ml, depth, comment index or -1)."""
+    i = start
+    n = len(body)
+    while i < n:
+        if in_ml is not None:
+            if in_ml == '"""' and body[i] == "\\":
+                i += 2
+                continue
+            if body.startswith(in_ml, i):
+                i += 3
+                while i < n and body[i] == in_ml[0]:  # up to two quotes may end the content
+                    i += 1
+                in_ml = None
+                continue
+            i += 1
+            continue
+        char = body[i]
+        if char == "#":
+            return in_ml, depth, i
+        if body.startswith('"""', i) or body.startswith("'''", i):
+            in_ml = body[i : i + 3]
+            i += 3
+            continue
+        if char in "\"'":
+            i = _skip_string(body, i)
+            continue
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return in_ml, depth, -1
+
+
+def _skip_string(body: str, i: int) -> int:
+    quote = body[i]
+    i += 1
+    while i < len(body):
+        if quote == '"' and body[i] == "\\":
+            i += 2
+            continue
+        if body[i] == quote:
+            return i + 1
+        i += 1
+    return i
+
+
+def _find_equals(body: str) -> int:
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char in "\"'":
+            i = _skip_string(body, i)
+            continue
+        if char == "=":
+            return i
+        if char == "#":
+            return -1
+        i += 1
+    return -1
+
+
+def _key_path(key_text: str) -> tuple[str, ...]:
+    try:
+        parsed: Any = tomllib.loads(f"{key_text.strip()} = 0")
+    except tomllib.TOMLDecodeError:
+        return ()
+    out: list[str] = []
+    while isinstance(parsed, dict) and len(parsed) == 1:
+        key = next(iter(parsed))
+        out.append(key)
+        parsed = parsed[key]
+    return tuple(out)
+
+
+def _header(body: str) -> tuple[tuple[str, ...], bool, int]:
+    stripped = body.strip()
+    array = stripped.startswith("[[")
+    start = body.index("[") + (2 if array else 1)
+    i = start
+    while i < len(body):
+        if body[i] in "\"'":
+            i = _skip_string(body, i)
+            continue
+        if body[i] == "]":
+            break
+        i += 1
+    key_text = body[start:i]
+    rest = body[i + (2 if array else 1):]
+    comment = rest.find("#")
+    comment_at = (i + (2 if array else 1) + comment) if comment >= 0 else -1
+    return _key_path(key_text), array, comment_at
+
+
+# -- the tables of one account ---------------------------------------------------------------------
+
+
+@dataclass
+class _Span:
+    header: int  # index of the header line
+    end: int  # index one past the last line that belongs to the table's settings
+
+
+def _account_spans(lines: list[_Line], name: str) -> list[_Span]:
+    """[accounts."NAME"] and its sub-tables: header to last setting (trailing comments excluded)."""
+    spans: list[_Span] = []
+    target = (SECTION, name)
+    headers = [i for i, line in enumerate(lines) if line.kind == "header"] + [len(lines)]
+    for h, following in itertools.pairwise(headers):
+        path = lines[h].path
+        if path[:2] != target:
+            continue
+        end = h + 1
+        for i in range(h + 1, following):
+            if lines[i].kind in ("start", "cont"):
+                end = i + 1
+        spans.append(_Span(h, end))
+    return spans
+
+
+def _newline(text: str) -> str:
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
+# -- public API -----------------------------------------------------------------------------------
+
+
+def update_account(path: Path | str, name: str, values: Mapping[str, object | None]) -> None:
+    """Set keys of [accounts."NAME"] (None removes a key), creating the table and file if needed."""
+    target = Path(path)
+    with _edit_lock():
+        text = _read(target)
+        old = _parse(text, target)
+        new_text = _updated(text, old, name, values, target)
+        if new_text == text:
+            return
+        expected = copy.deepcopy(old)
+        table = expected.setdefault(SECTION, {}).setdefault(name, {})
+        for key, value in values.items():
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = list(value) if isinstance(value, tuple) else value
+        _verify(new_text, expected, target, name, values)
+        _write(target, new_text)
+
+
+def remove_account(path: Path | str, name: str) -> bool:
+    """Remove [accounts."NAME"] (and its sub-tables); every other byte stays as it was.
+
+    The lines from the table's header to its last setting go; comments and blank lines after
+    the last setting stay (they usually introduce what follows), except that one blank line is
+    dropped where removing the table would leave two in a row (or one at the end of the file).
+    Returns False when the file or the account does not exist.
+    """
+    target = Path(path)
+    with _edit_lock():
+        if not target.exists():
+            return False
+        text = _read(target)
+        old = _parse(text, target)
+        accounts = old.get(SECTION)
+        if not isinstance(accounts, dict) or name not in accounts:
+            return False
+        lines = _scan(text)
+        spans = _account_spans(lines, name)
+        if not spans:
+            raise _not_a_table(target, name)
+        drop: set[int] = set()
+        for span in spans:
+            drop.update(range(span.header, span.end))
+            before = span.header - 1
+            after = span.end
+            before_blank = before >= 0 and lines[before].kind == "blank"
+            if after < len(lines) and lines[after].kind == "blank" and (before_blank or before < 0):
+                drop.add(after)
+            elif after >= len(lines) and before_blank:
+                drop.add(before)
+        new_text = "".join(line.text for i, line in enumerate(lines) if i not in drop)
+        expected = copy.deepcopy(old)
+        del expected[SECTION][name]
+        new = _parse_or_none(new_text)
+        if new is not None and not expected[SECTION] and SECTION not in new:
+            del expected[SECTION]
+        if new != expected:
+            raise ConfigError(f"{target}: cannot remove [accounts.{toml_key(name)}] safely; "
+                              "remove that table by hand")
+        _write(target, new_text)
+        return True
+
+
+# -- internals ------------------------------------------------------------------------------------
+
+
+def _updated(text: str, old: dict[str, Any], name: str, values: Mapping[str, object | None],
+             target: Path) -> str:
+    lines = _scan(text)
+    spans = [s for s in _account_spans(lines, name) if lines[s.header].path == (SECTION, name)]
+    nl = _newline(text)
+    accounts = old.get(SECTION, {})
+    exists = isinstance(accounts, dict) and name in accounts
+    if not spans:
+        if exists:
+            raise _not_a_table(target, name)
+        new_lines = [f"[{SECTION}.{toml_key(name)}]{nl}"]
+        new_lines += [f"{toml_key(k)} = {toml_value(v)}{nl}" for k, v in values.items() if v is not None]
+        prefix = text
+        if prefix and not prefix.endswith(("\n", "\r")):
+            prefix += nl
+        if prefix.strip() and not prefix.endswith(nl + nl) and not prefix.endswith("\n\n"):
+            prefix += nl
+        return prefix + "".join(new_lines)
+    span = spans[0]
+    current = accounts[name] if exists else {}
+    out = [line.text for line in lines]
+    replaced: dict[int, str | None] = {}  # line index -> new text (None: delete)
+    insert: list[str] = []
+    statements = _statements(lines, span)
+    for key, value in values.items():
+        found = statements.get(key)
+        if found is None:
+            if value is not None:
+                insert.append(f"{toml_key(key)} = {toml_value(value)}{nl}")
+            continue
+        first, last = found
+        if value is None:
+            for i in range(first, last + 1):
+                replaced[i] = None
+            continue
+        if current.get(key) == (list(value) if isinstance(value, tuple) else value):
+            continue  # already says that: leave the line exactly as written
+        head = lines[first]
+        key_text = head.text[: head.key_end].rstrip()
+        tail = lines[last]
+        comment = ""
+        if tail.comment >= 0:
+            comment = "  " + tail.text.rstrip("\r\n")[tail.comment :]
+        replaced[first] = f"{key_text} = {toml_value(value)}{comment}{nl}"
+        for i in range(first + 1, last + 1):
+            replaced[i] = None
+    result: list[str] = []
+    for i, line_text in enumerate(out):
+        new = replaced.get(i, line_text)
+        if new is not None:
+            result.append(new)
+        if i == span.end - 1 and insert:
+            if result and not result[-1].endswith(("\n", "\r")):
+                result[-1] += nl
+            result.extend(insert)
+    return "".join(result)
+
+
+def _statements(lines: list[_Line], span: _Span) -> dict[str, tuple[int, int]]:
+    """Single-key settings of a table: key -> (first line, last line)."""
+    found: dict[str, tuple[int, int]] = {}
+    i = span.header + 1
+    while i < span.end:
+        line = lines[i]
+        if line.kind == "start":
+            last = i
+            while last + 1 < span.end and lines[last + 1].kind == "cont":
+                last += 1
+            if len(line.path) == 1 and line.key_end >= 0:
+                found[line.path[0]] = (i, last)
+            i = last + 1
+            continue
+        i += 1
+    return found
+
+
+def _not_a_table(target: Path, name: str) -> ConfigError:
+    return ConfigError(f"{target}: account {name!r} is not written as a [accounts.{toml_key(name)}] "
+                       "table (an inline table or dotted keys?); rewrite it as one to let "
+                       "oauth-helper edit it")
+
+
+def _read(target: Path) -> str:
+    try:
+        raw = target.read_bytes()
+    except FileNotFoundError:
+        return ""
+    except OSError as e:
+        raise ConfigError(f"{target}: cannot read: {e.strerror}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{target}: not valid UTF-8") from None
+
+
+def _parse(text: str, target: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{target}: not valid TOML ({e}); fix it before running authorize"
+                          ) from None
+
+
+def _parse_or_none(text: str) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def _verify(new_text: str, expected: dict[str, Any], target: Path, name: str,
+            values: Mapping[str, object | None]) -> None:
+    if _parse_or_none(new_text) != expected:
+        wanted = "; ".join(f"{k} = {toml_value(v)}" for k, v in values.items() if v is not None)
+        raise ConfigError(f"{target}: cannot edit [accounts.{toml_key(name)}] safely; set these "
+                          f"in it by hand: {wanted}")
+
+
+def _write(target: Path, text: str) -> None:
+    """Atomically replace the file (through a symlink to its target), keeping its mode."""
+    real = Path(os.path.realpath(target))
+    directory = real.parent
+    try:
+        if not directory.exists():
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+        mode = real.stat().st_mode & 0o7777 if real.exists() else 0o600
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise ConfigError(f"{target}: cannot write: {e.strerror or e}") from None
+    try:
+        try:
+            os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
+            data = text.encode("utf-8")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, real)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ConfigError(f"{target}: cannot write: {e.strerror or e}") from None
+
+
+def _edit_lock() -> securefile.exclusive_lock:
+    """Serialise config edits between oauth-helper processes (two authorize runs at once)."""
+    return securefile.exclusive_lock(os.path.join(paths.cache_dir(), "config-edit.lock"), 30.0)
