@@ -36,14 +36,22 @@ PROBE_WAIT = 2.0  # how long a server on an unknown port has to greet before we 
 IMPLICIT_TLS_PORTS = frozenset({465, 993, 995})
 STARTTLS_PORTS = frozenset({25, 143, 587, 110})
 DEFAULT_PORT = {"SMTP": 587, "IMAP": 993}
-SCHEMES = {"smtps": ("SMTP", "implicit"), "smtp": ("SMTP", "starttls"),
-           "submissions": ("SMTP", "implicit"), "submission": ("SMTP", "starttls"),
-           "imaps": ("IMAP", "implicit"), "imap": ("IMAP", "starttls")}
+SCHEMES = {
+    "smtps": ("SMTP", "implicit"),
+    "smtp": ("SMTP", "starttls"),
+    "submissions": ("SMTP", "implicit"),
+    "submission": ("SMTP", "starttls"),
+    "imaps": ("IMAP", "implicit"),
+    "imap": ("IMAP", "starttls"),
+}
 MAX_AUTH_LINE = 500  # RFC 4954: above 512 octets send AUTH without the initial response
 _NOT_MAIL_SCOPES = frozenset({"openid", "email", "profile", "offline_access"})
 GOOGLE_TOKENINFO = "https://oauth2.googleapis.com/tokeninfo"
-_EXCHANGE_AUDIENCES = ("https://outlook.office.com", "https://outlook.office365.com",
-                       "00000002-0000-0ff1-ce00-000000000000")
+_EXCHANGE_AUDIENCES = (
+    "https://outlook.office.com",
+    "https://outlook.office365.com",
+    "00000002-0000-0ff1-ce00-000000000000",
+)
 
 PASS, REJECTED, UNSUPPORTED, UNREACHABLE = "pass", "rejected", "unsupported", "unreachable"
 _EXIT = ((REJECTED, EX_NOPERM), (UNSUPPORTED, EX_UNAVAILABLE), (UNREACHABLE, EX_TEMPFAIL))
@@ -98,8 +106,16 @@ class TokenFacts:
 # -- the command --------------------------------------------------------------------------------
 
 
-def run(settings: Settings, *, account: str, smtp: str | None, imap: str | None,
-        mechanism: str | None, cafile: str | None, out: TextIO | None = None) -> int:
+def run(
+    settings: Settings,
+    *,
+    account: str,
+    smtp: str | None,
+    imap: str | None,
+    mechanism: str | None,
+    cafile: str | None,
+    out: TextIO | None = None,
+) -> int:
     from .tokens import get_access_token
 
     cfg = config.load(settings.config_path)
@@ -143,22 +159,28 @@ def _tls_context(cafile: str | None) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as e:
         reason = getattr(e, "strerror", None) or getattr(e, "reason", None) or type(e).__name__
-        raise UsageError(f"--cafile {cafile}: cannot load it as a PEM CA bundle ({reason})") from None
+        raise UsageError(
+            f"--cafile {cafile}: cannot load it as a PEM CA bundle ({reason})"
+        ) from None
 
 
 def choose_targets(account: Account, smtp: str | None, imap: str | None) -> list[Target]:
     """The servers to try: those given, else the provider's (the account's config may override)."""
     targets = []
-    for protocol, given, default in (("SMTP", smtp, account.provider.smtp),
-                                     ("IMAP", imap, account.provider.imap)):
+    for protocol, given, default in (
+        ("SMTP", smtp, account.provider.smtp),
+        ("IMAP", imap, account.provider.imap),
+    ):
         if given is not None:
             targets.append(parse_target(protocol, given))
         elif default is not None:
             host, port = default
             targets.append(Target(protocol, host, port, _tls_for_port(port)))
     if not targets:
-        raise UsageError(f"provider {account.provider.name} names no SMTP or IMAP server: pass "
-                         "--smtp HOST[:PORT] and/or --imap HOST[:PORT]")
+        raise UsageError(
+            f"provider {account.provider.name} names no SMTP or IMAP server: pass "
+            "--smtp HOST[:PORT] and/or --imap HOST[:PORT]"
+        )
     return targets
 
 
@@ -211,8 +233,9 @@ def probe_tls(target: Target, timeout: float = PROBE_WAIT) -> str:
 # -- logging in ---------------------------------------------------------------------------------
 
 
-def login(target: Target, user: str, token: str, mechanism: str | None,
-          context: ssl.SSLContext) -> Outcome:
+def login(
+    target: Target, user: str, token: str, mechanism: str | None, context: ssl.SSLContext
+) -> Outcome:
     """One login attempt, sorted into an Outcome; network and TLS trouble never raise."""
     try:
         if target.tls is None:
@@ -221,26 +244,47 @@ def login(target: Target, user: str, token: str, mechanism: str | None,
             return _smtp(target, user, token, mechanism, context)
         return _imap(target, user, token, mechanism, context)
     except ssl.SSLCertVerificationError as e:
-        return Outcome(target, UNSUPPORTED, reason=f"the server's TLS certificate is not trusted "
-                       f"({e.verify_message})",
-                       fix="pass --cafile FILE if the server uses a private CA; check the host name")
+        return Outcome(
+            target,
+            UNSUPPORTED,
+            reason=f"the server's TLS certificate is not trusted ({e.verify_message})",
+            fix="pass --cafile FILE if the server uses a private CA; check the host name",
+        )
     except ssl.SSLError as e:
         other = "STARTTLS" if target.tls == "implicit" else "implicit TLS"
-        scheme = _scheme_for(target.protocol, "starttls" if target.tls == "implicit" else "implicit")
-        return Outcome(target, UNSUPPORTED, reason=f"TLS failed ({e.reason or type(e).__name__})",
-                       fix=f"the port may want {other}: try {scheme}{target}")
+        scheme = _scheme_for(
+            target.protocol, "starttls" if target.tls == "implicit" else "implicit"
+        )
+        return Outcome(
+            target,
+            UNSUPPORTED,
+            reason=f"TLS failed ({e.reason or type(e).__name__})",
+            fix=f"the port may want {other}: try {scheme}{target}",
+        )
     except (socket.gaierror, UnicodeError) as e:
-        return Outcome(target, UNREACHABLE, reason=f"cannot resolve {target.host} ({e})",
-                       fix="check the host name and the network")
+        return Outcome(
+            target,
+            UNREACHABLE,
+            reason=f"cannot resolve {target.host} ({e})",
+            fix="check the host name and the network",
+        )
     except TimeoutError:
-        return Outcome(target, UNREACHABLE, reason=f"no answer within {NET_TIMEOUT:.0f} s",
-                       fix="check the host, the port and any firewall; try again later")
+        return Outcome(
+            target,
+            UNREACHABLE,
+            reason=f"no answer within {NET_TIMEOUT:.0f} s",
+            fix="check the host, the port and any firewall; try again later",
+        )
     except _Unsupported as e:
         return Outcome(target, UNSUPPORTED, mechanism=e.mechanism, reason=e.reason, fix=e.fix)
     except (OSError, EOFError, _ProtocolError) as e:
         reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
-        return Outcome(target, UNREACHABLE, reason=f"connection failed: {_one_line(reason)}",
-                       fix="check the host and port; try again later")
+        return Outcome(
+            target,
+            UNREACHABLE,
+            reason=f"connection failed: {_one_line(reason)}",
+            fix="check the host and port; try again later",
+        )
 
 
 class _Unsupported(Exception):
@@ -254,8 +298,12 @@ class _ProtocolError(Exception):
 
 
 def _scheme_for(protocol: str, tls: str) -> str:
-    return {("SMTP", "implicit"): "smtps://", ("SMTP", "starttls"): "smtp://",
-            ("IMAP", "implicit"): "imaps://", ("IMAP", "starttls"): "imap://"}[(protocol, tls)]
+    return {
+        ("SMTP", "implicit"): "smtps://",
+        ("SMTP", "starttls"): "smtp://",
+        ("IMAP", "implicit"): "imaps://",
+        ("IMAP", "starttls"): "imap://",
+    }[(protocol, tls)]
 
 
 def choose_mechanism(offered: set[str], wanted: str | None, protocol: str) -> str:
@@ -264,26 +312,35 @@ def choose_mechanism(offered: set[str], wanted: str | None, protocol: str) -> st
         if wanted.upper() in offered:
             return wanted.upper()
         have = " or ".join(sorted(offered)) if offered else "no OAuth mechanism"
-        raise _Unsupported(f"the server offers {have}, not {wanted.upper()}",
-                           f"try --mechanism {sorted(offered)[0].lower()}" if offered else
-                           f"this {protocol} server does not accept OAuth logins here",
-                           wanted.upper())
+        raise _Unsupported(
+            f"the server offers {have}, not {wanted.upper()}",
+            f"try --mechanism {sorted(offered)[0].lower()}"
+            if offered
+            else f"this {protocol} server does not accept OAuth logins here",
+            wanted.upper(),
+        )
     for mech in ("XOAUTH2", "OAUTHBEARER"):
         if mech in offered:
             return mech
-    raise _Unsupported(f"the server offers neither XOAUTH2 nor OAUTHBEARER over {protocol}",
-                       "check the server name and port (OAuth is often offered only after TLS)")
+    raise _Unsupported(
+        f"the server offers neither XOAUTH2 nor OAUTHBEARER over {protocol}",
+        "check the server name and port (OAuth is often offered only after TLS)",
+    )
 
 
 def _initial_response(mech: str, user: str, token: str, target: Target) -> str:
-    text = (sasl.xoauth2(user, token) if mech == "XOAUTH2"
-            else sasl.oauthbearer(user, token, target.host, target.port))
+    text = (
+        sasl.xoauth2(user, token)
+        if mech == "XOAUTH2"
+        else sasl.oauthbearer(user, token, target.host, target.port)
+    )
     redact.register(text)
     return text
 
 
-def _smtp(target: Target, user: str, token: str, wanted: str | None,
-          context: ssl.SSLContext) -> Outcome:
+def _smtp(
+    target: Target, user: str, token: str, wanted: str | None, context: ssl.SSLContext
+) -> Outcome:
     import smtplib
 
     conn: smtplib.SMTP
@@ -293,8 +350,9 @@ def _smtp(target: Target, user: str, token: str, wanted: str | None,
         else:
             conn = smtplib.SMTP(target.host, target.port, timeout=NET_TIMEOUT)
     except smtplib.SMTPConnectError as e:
-        raise _ProtocolError(f"the server refused the session: {e.smtp_code} "
-                             f"{_text(e.smtp_error)}") from None
+        raise _ProtocolError(
+            f"the server refused the session: {e.smtp_code} {_text(e.smtp_error)}"
+        ) from None
     except smtplib.SMTPServerDisconnected as e:
         raise _ProtocolError(str(e) or "the server closed the connection") from None
     try:
@@ -303,8 +361,10 @@ def _smtp(target: Target, user: str, token: str, wanted: str | None,
             raise _ProtocolError(f"EHLO answered {code}")
         if target.tls == "starttls":
             if not conn.has_extn("starttls"):
-                raise _Unsupported("the server does not offer STARTTLS; a token must not be sent "
-                                   "in clear", f"use the implicit-TLS port: smtps://{target.host}:465")
+                raise _Unsupported(
+                    "the server does not offer STARTTLS; a token must not be sent in clear",
+                    f"use the implicit-TLS port: smtps://{target.host}:465",
+                )
             code, answer = conn.starttls(context=context)
             conn.ehlo()
         offered = set(conn.esmtp_features.get("auth", "").upper().split())
@@ -319,7 +379,9 @@ def _smtp(target: Target, user: str, token: str, wanted: str | None,
         challenge = None
         if code == 334:
             challenge = hints.decode_challenge(answer)
-            code, answer = conn.docmd("" if mech == "XOAUTH2" else "AQ==")  # "\x01" ends OAUTHBEARER
+            code, answer = conn.docmd(
+                "" if mech == "XOAUTH2" else "AQ=="
+            )  # "\x01" ends OAUTHBEARER
         if code == 235:
             _quietly(conn.quit)
             return Outcome(target, PASS, mech)
@@ -337,15 +399,17 @@ def _smtp(target: Target, user: str, token: str, wanted: str | None,
         _quietly(conn.close)
 
 
-def _imap(target: Target, user: str, token: str, wanted: str | None,
-          context: ssl.SSLContext) -> Outcome:
+def _imap(
+    target: Target, user: str, token: str, wanted: str | None, context: ssl.SSLContext
+) -> Outcome:
     import imaplib
 
     conn: imaplib.IMAP4
     try:
         if target.tls == "implicit":
-            conn = imaplib.IMAP4_SSL(target.host, target.port, ssl_context=context,
-                                     timeout=NET_TIMEOUT)
+            conn = imaplib.IMAP4_SSL(
+                target.host, target.port, ssl_context=context, timeout=NET_TIMEOUT
+            )
         else:
             conn = imaplib.IMAP4(target.host, target.port, timeout=NET_TIMEOUT)
     except imaplib.IMAP4.error as e:
@@ -353,8 +417,10 @@ def _imap(target: Target, user: str, token: str, wanted: str | None,
     try:
         if target.tls == "starttls":
             if "STARTTLS" not in conn.capabilities:
-                raise _Unsupported("the server does not offer STARTTLS; a token must not be sent "
-                                   "in clear", f"use the implicit-TLS port: imaps://{target.host}:993")
+                raise _Unsupported(
+                    "the server does not offer STARTTLS; a token must not be sent in clear",
+                    f"use the implicit-TLS port: imaps://{target.host}:993",
+                )
             conn.starttls(ssl_context=context)
         offered = {c[5:].upper() for c in conn.capabilities if c.upper().startswith("AUTH=")}
         mech = choose_mechanism(offered, wanted, "IMAP")
@@ -385,8 +451,9 @@ def _imap(target: Target, user: str, token: str, wanted: str | None,
         _quietly(conn.shutdown)
 
 
-def _rejected(target: Target, mech: str, final: str, challenge: dict[str, str] | None,
-              status: str) -> Outcome:
+def _rejected(
+    target: Target, mech: str, final: str, challenge: dict[str, str] | None, status: str
+) -> Outcome:
     answer = final
     if challenge:
         answer += " " + " ".join(f"{k}={v}" for k, v in challenge.items())
@@ -394,15 +461,19 @@ def _rejected(target: Target, mech: str, final: str, challenge: dict[str, str] |
     status_hint = hints.explain_challenge(challenge) if challenge else None
     # A status from the challenge says more than a generic "Authentication failed".
     generic = server_hint is not None and server_hint.marker.lower() in (
-        "authenticationfailed", "authentication failed", "5.7.8", "invalid credentials")
-    chosen = status_hint if status_hint is not None and (server_hint is None or generic) \
-        else server_hint
+        "authenticationfailed",
+        "authentication failed",
+        "5.7.8",
+        "invalid credentials",
+    )
+    chosen = (
+        status_hint if status_hint is not None and (server_hint is None or generic) else server_hint
+    )
     if chosen is not None and not chosen.rejected:
         status = UNREACHABLE
     reason = chosen.reason if chosen else "the server refused the login"
     fix = chosen.fix if chosen else "{authorize}"
-    return Outcome(target, status, mech, reason=reason, fix=fix, answer=answer,
-                   challenge=challenge)
+    return Outcome(target, status, mech, reason=reason, fix=fix, answer=answer, challenge=challenge)
 
 
 def _text(answer: bytes | str) -> str:
@@ -456,28 +527,38 @@ def diagnose(facts: TokenFacts, account: Account, protocol: str) -> tuple[str, s
     """(reason, fix) when the provider's view of the token explains a rejection, else None."""
     authorize = account.authorize_command()
     if facts.active is False:
-        return ("the provider says the token is no longer active (revoked or expired)",
-                f"run: oauth-helper token {account.name} --force-refresh; if that exits 77, run: "
-                f"{authorize}")
+        return (
+            "the provider says the token is no longer active (revoked or expired)",
+            f"run: oauth-helper token {account.name} --force-refresh; if that exits 77, run: "
+            f"{authorize}",
+        )
     if facts.user:
         expected = {account.name.lower()}
         if account.signed_in_as:
             expected.add(account.signed_in_as.lower())
         if facts.user.lower() not in expected:
-            return (f"the token belongs to {facts.user}, not {account.name}",
-                    f"run: {authorize} and sign in as {account.name}")
+            return (
+                f"the token belongs to {facts.user}, not {account.name}",
+                f"run: {authorize} and sign in as {account.name}",
+            )
     if facts.scopes is not None:
         missing = [s for s in wanted_scopes(account, protocol) if not _has_scope(facts.scopes, s)]
         if missing:
             have = " ".join(facts.scopes) or "none"
-            return (f"the token lacks the scope {' '.join(missing)} (it has: {have})",
-                    f"make sure the config's scopes and the app registration include it, then "
-                    f"run: {authorize}")
-    if facts.audience and account.provider.name == "microsoft" and not any(
-            facts.audience.lower().startswith(a) for a in _EXCHANGE_AUDIENCES):
-        return (f"the token is for {facts.audience}, not Exchange Online "
-                "(https://outlook.office.com)",
-                f"use the https://outlook.office.com/ scopes, then run: {authorize}")
+            return (
+                f"the token lacks the scope {' '.join(missing)} (it has: {have})",
+                f"make sure the config's scopes and the app registration include it, then "
+                f"run: {authorize}",
+            )
+    if (
+        facts.audience
+        and account.provider.name == "microsoft"
+        and not any(facts.audience.lower().startswith(a) for a in _EXCHANGE_AUDIENCES)
+    ):
+        return (
+            f"the token is for {facts.audience}, not Exchange Online (https://outlook.office.com)",
+            f"use the https://outlook.office.com/ scopes, then run: {authorize}",
+        )
     return None
 
 
@@ -535,8 +616,13 @@ def facts_from_claims(source: str, data: dict[str, Any], *, active: bool | None)
     audience = data.get("aud")
     if isinstance(audience, list):
         audience = audience[0] if audience else None
-    return TokenFacts(source, active=active if active is not False else False, scopes=scopes,
-                      user=user, audience=audience if isinstance(audience, str) else None)
+    return TokenFacts(
+        source,
+        active=active if active is not False else False,
+        scopes=scopes,
+        user=user,
+        audience=audience if isinstance(audience, str) else None,
+    )
 
 
 def jwt_claims(token: str) -> dict[str, Any] | None:

@@ -14,8 +14,13 @@ from .providers import BUILTIN, HostPort, Provider
 from .settings import Settings
 
 PROVIDERS_VERSION = 1
-_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint",
-              "revocation_endpoint", "introspection_endpoint")
+_ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "device_authorization_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+)
 
 
 _LABELS = {"authorization_endpoint": "authorize", "device_authorization_endpoint": "device"}
@@ -28,8 +33,9 @@ def run(settings: Settings, *, as_json: bool, out: TextIO | None = None) -> int:
     if as_json:
         import json
 
-        stream.write(json.dumps({"version": PROVIDERS_VERSION, "providers": entries}, indent=2)
-                     + "\n")
+        stream.write(
+            json.dumps({"version": PROVIDERS_VERSION, "providers": entries}, indent=2) + "\n"
+        )
     else:
         stream.write(render(entries))
     stream.flush()
@@ -52,8 +58,11 @@ def _hostport(value: HostPort | None) -> str | None:
 
 def describe(provider: Provider, source: str, cfg: config.Config | None = None) -> dict[str, Any]:
     """The JSON object for one provider."""
-    accounts = sorted(a.name for a in cfg.accounts.values()
-                      if a.provider.name == provider.name) if cfg is not None else []
+    accounts = (
+        sorted(a.name for a in cfg.accounts.values() if a.provider.name == provider.name)
+        if cfg is not None
+        else []
+    )
     return {
         "name": provider.name,
         "source": source,

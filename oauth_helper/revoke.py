@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO, cast
+from typing import TextIO
 
 from . import cache, config, hints, redact, state
 from .config import Account
-from .errors import AuthorizationRequired, ConfigError, OAuthHelperError, TransientError
+from .errors import AuthorizationRequired, OAuthHelperError, TransientError
 from .settings import Settings
 from .stores import open_store
 
@@ -33,8 +33,14 @@ def run(settings: Settings, *, account: str, forget: bool, err: TextIO | None = 
         redact.register(cached.token)
 
     if secret is not None:
-        _revoke_remote(acct, secret.refresh_token, "refresh_token",
-                       acct.client_secret or secret.client_secret, cfg.timeout, say)
+        _revoke_remote(
+            acct,
+            secret.refresh_token,
+            "refresh_token",
+            acct.client_secret or secret.client_secret,
+            cfg.timeout,
+            say,
+        )
     elif cached is not None and cached.valid_for(0):
         _revoke_remote(acct, cached.token, "access_token", acct.client_secret, cfg.timeout, say)
     else:
@@ -44,8 +50,10 @@ def run(settings: Settings, *, account: str, forget: bool, err: TextIO | None = 
         if store.delete():
             say(f"{acct.name}: deleted the refresh token from {store.describe()}")
         else:
-            say(f"{acct.name}: could not delete the refresh token from {store.describe()} "
-                "(no store_erase command configured): delete it yourself")
+            say(
+                f"{acct.name}: could not delete the refresh token from {store.describe()} "
+                "(no store_erase command configured): delete it yourself"
+            )
     if cache.drop(acct.name):
         say(f"{acct.name}: deleted the cached access token")
     state.forget(acct.name)
@@ -58,8 +66,14 @@ def run(settings: Settings, *, account: str, forget: bool, err: TextIO | None = 
     return 0
 
 
-def _revoke_remote(account: Account, token: str, hint: str, client_secret: str | None,
-                   timeout: float, say: Callable[[str], None]) -> None:
+def _revoke_remote(
+    account: Account,
+    token: str,
+    hint: str,
+    client_secret: str | None,
+    timeout: float,
+    say: Callable[[str], None],
+) -> None:
     from . import oauth
 
     provider = account.provider
@@ -67,18 +81,26 @@ def _revoke_remote(account: Account, token: str, hint: str, client_secret: str |
     try:
         provider = oauth.resolve(provider, timeout=timeout)
     except TransientError as e:
-        raise TransientError(f"cannot reach {provider.name} to revoke: {e}; nothing was deleted, "
-                             "try again later") from None
+        raise TransientError(
+            f"cannot reach {provider.name} to revoke: {e}; nothing was deleted, try again later"
+        ) from None
     except OAuthHelperError as e:
-        say(f"{account.name}: cannot find {provider.name}'s revocation endpoint ({e}). Deleting "
-            "the local copies anyway.")
+        say(
+            f"{account.name}: cannot find {provider.name}'s revocation endpoint ({e}). Deleting "
+            "the local copies anyway."
+        )
         return
     if provider.revocation_endpoint is None:
-        where = f" remove its access by hand at {manual}" if manual else (
-            " remove its access in the provider's account settings")
-        say(f"{account.name}: {provider.name} has no token revocation endpoint, so the refresh "
+        where = (
+            f" remove its access by hand at {manual}"
+            if manual
+            else (" remove its access in the provider's account settings")
+        )
+        say(
+            f"{account.name}: {provider.name} has no token revocation endpoint, so the refresh "
             f"token stays valid at the provider until it expires;{where}. Deleting the local "
-            "copies now.")
+            "copies now."
+        )
         return
     client: dict[str, str] = {}
     if account.client_id:
@@ -86,15 +108,18 @@ def _revoke_remote(account: Account, token: str, hint: str, client_secret: str |
     try:
         oauth.revoke(provider, token, hint, timeout=timeout, client=client)
     except TransientError as e:
-        raise TransientError(f"revocation failed: {e}; nothing was deleted, try again later"
-                             ) from None
+        raise TransientError(
+            f"revocation failed: {e}; nothing was deleted, try again later"
+        ) from None
     except AuthorizationRequired:
         say(f"{account.name}: {provider.name} says the token was already invalid")
         return
     except OAuthHelperError as e:
         where = f"; remove its access by hand at {manual}" if manual else ""
-        say(f"{account.name}: {provider.name} refused the revocation ({e}){where}. "
-            "Deleting the local copies anyway.")
+        say(
+            f"{account.name}: {provider.name} refused the revocation ({e}){where}. "
+            "Deleting the local copies anyway."
+        )
         return
     say(f"{account.name}: revoked at {provider.name}")
 
@@ -104,15 +129,9 @@ def remove_account_from_config(path: Path, name: str) -> bool:
 
     The editing itself lives in configedit (shared with `authorize`, which adds accounts).
     """
-    import importlib
+    from .configedit import remove_account
 
-    try:
-        module = importlib.import_module("oauth_helper.configedit")
-    except ImportError:
-        raise ConfigError(f"{path}: removing accounts is not available in this build; remove "
-                          f"the [accounts.\"{name}\"] table by hand") from None
-    remove = cast(Callable[[Path, str], bool], module.remove_account)
-    return remove(path, name)
+    return remove_account(path, name)
 
 
 def _printer(err: TextIO | None) -> Callable[[str], None]:

@@ -33,12 +33,22 @@ class Finding:
     severity: str = "warning"  # "warning": will break (or has broken); "info": worth knowing
 
     def as_json(self) -> dict[str, str]:
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "fix": self.fix}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix,
+        }
 
 
-def run(settings: Settings, *, account: str | None, as_json: bool,
-        out: TextIO | None = None, now: float | None = None) -> int:
+def run(
+    settings: Settings,
+    *,
+    account: str | None,
+    as_json: bool,
+    out: TextIO | None = None,
+    now: float | None = None,
+) -> int:
     cfg = config.load(settings.config_path)
     names = [cfg.account(account).name] if account is not None else sorted(cfg.accounts)
     moment = time.time() if now is None else now
@@ -63,35 +73,47 @@ def run(settings: Settings, *, account: str | None, as_json: bool,
 # -- gathering ----------------------------------------------------------------------------------
 
 
-def account_status(account: Account, now: float,
-                   dbus_check: Callable[[], str | None] | None = None) -> dict[str, Any]:
+def account_status(
+    account: Account, now: float, dbus_check: Callable[[], str | None] | None = None
+) -> dict[str, Any]:
     """Everything `status` knows about one account, as the documented JSON object."""
     authorize = account.authorize_command()
     warnings: list[Finding] = []
     store_info, secret = _store(account, warnings, authorize)
     refresh_info: dict[str, Any] = {
         "present": secret is not None,
-        "obtained_at": (iso(secret.obtained_at)
-                        if secret is not None and secret.obtained_at > 1 else None),
-        "expires_at": (iso(secret.refresh_token_expires_at)
-                       if secret is not None and secret.refresh_token_expires_at else None),
+        "obtained_at": (
+            iso(secret.obtained_at) if secret is not None and secret.obtained_at > 1 else None
+        ),
+        "expires_at": (
+            iso(secret.refresh_token_expires_at)
+            if secret is not None and secret.refresh_token_expires_at
+            else None
+        ),
     }
     if secret is not None and secret.refresh_token_expires_at:
         warnings.append(_expiry_warning(account, secret.refresh_token_expires_at, now, authorize))
     if account.store == "keyring":
         cron = (dbus_check or cron_keyring_problem)()
         if cron is not None:
-            warnings.append(Finding(
-                "keyring_unreachable_from_cron", cron,
-                "keep the keyring unlocked and export DBUS_SESSION_BUS_ADDRESS in the crontab, "
-                f"or move the account to the file store: {authorize} --store file",
-                severity="warning" if not store_info["reachable"] else "info"))
+            warnings.append(
+                Finding(
+                    "keyring_unreachable_from_cron",
+                    cron,
+                    "keep the keyring unlocked and export DBUS_SESSION_BUS_ADDRESS in the crontab, "
+                    f"or move the account to the file store: {authorize} --store file",
+                    severity="warning" if not store_info["reachable"] else "info",
+                )
+            )
     last = state.load(account.name)
     last_info = _last_refresh(last)
     if last_info is not None and not last_info["ok"]:
         hint = hints.lookup(str(last_info.get("message") or ""))
-        fix = f"run: {authorize}" if hint is None or hint.reauthorize else (
-            "fix the provider or app registration problem named above")
+        fix = (
+            f"run: {authorize}"
+            if hint is None or hint.reauthorize
+            else ("fix the provider or app registration problem named above")
+        )
         detail = last_info.get("message") or "no detail"
         warnings.append(Finding("last_refresh_failed", f"the last refresh failed: {detail}", fix))
     return {
@@ -107,11 +129,14 @@ def account_status(account: Account, now: float,
     }
 
 
-def _store(account: Account, warnings: list[Finding],
-           authorize: str) -> tuple[dict[str, Any], Any]:
+def _store(account: Account, warnings: list[Finding], authorize: str) -> tuple[dict[str, Any], Any]:
     store = open_store(account)
-    info: dict[str, Any] = {"kind": store.kind, "location": store.describe(), "reachable": True,
-                            "problem": None}
+    info: dict[str, Any] = {
+        "kind": store.kind,
+        "location": store.describe(),
+        "reachable": True,
+        "problem": None,
+    }
     secret = None
     try:
         problem = store.unavailable_reason()
@@ -124,12 +149,17 @@ def _store(account: Account, warnings: list[Finding],
     if problem is not None:
         info["reachable"] = False
         info["problem"] = redact.scrub(problem)
-        warnings.append(Finding("store_unreachable", f"the {store.kind} store cannot be read here: "
-                                 f"{info['problem']}",
-                                 f"run where the store is reachable, or: {authorize} --store file"))
+        warnings.append(
+            Finding(
+                "store_unreachable",
+                f"the {store.kind} store cannot be read here: {info['problem']}",
+                f"run where the store is reachable, or: {authorize} --store file",
+            )
+        )
     elif secret is None:
-        warnings.append(Finding("no_refresh_token", "no refresh token is stored",
-                                 f"run: {authorize}"))
+        warnings.append(
+            Finding("no_refresh_token", "no refresh token is stored", f"run: {authorize}")
+        )
     return info, secret
 
 
@@ -154,17 +184,33 @@ def _access(account: Account, now: float) -> dict[str, Any]:
     try:
         cached = cache.load(account.name)
     except OAuthHelperError as e:
-        return {"cached": False, "expires_at": None, "expires_in": None, "usable": False,
-                "problem": str(e)}
+        return {
+            "cached": False,
+            "expires_at": None,
+            "expires_in": None,
+            "usable": False,
+            "problem": str(e),
+        }
     if cached is None:
-        return {"cached": False, "expires_at": None, "expires_in": None, "usable": False,
-                "problem": None}
+        return {
+            "cached": False,
+            "expires_at": None,
+            "expires_in": None,
+            "usable": False,
+            "problem": None,
+        }
     usable = cached.fingerprint == account.fingerprint() and cached.valid_for(
-        cache.DEFAULT_MIN_VALIDITY, now)
-    return {"cached": True, "expires_at": iso(cached.expires_at),
-            "expires_in": int(cached.expires_at - now), "usable": usable,
-            "problem": None if cached.fingerprint == account.fingerprint() else
-            "issued for another client or scopes (the config changed); the next use refreshes it"}
+        cache.DEFAULT_MIN_VALIDITY, now
+    )
+    return {
+        "cached": True,
+        "expires_at": iso(cached.expires_at),
+        "expires_in": int(cached.expires_at - now),
+        "usable": usable,
+        "problem": None
+        if cached.fingerprint == account.fingerprint()
+        else "issued for another client or scopes (the config changed); the next use refreshes it",
+    }
 
 
 def _last_refresh(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -173,13 +219,17 @@ def _last_refresh(data: dict[str, Any]) -> dict[str, Any] | None:
         return None
     success = data.get("last_success_at")
     message = data.get("last_refresh_message")
-    return {"at": iso(float(at)), "ok": bool(data.get("last_refresh_ok")),
-            "message": redact.scrub(message) if isinstance(message, str) and message else None,
-            "last_success_at": iso(float(success)) if isinstance(success, (int, float)) else None}
+    return {
+        "at": iso(float(at)),
+        "ok": bool(data.get("last_refresh_ok")),
+        "message": redact.scrub(message) if isinstance(message, str) and message else None,
+        "last_success_at": iso(float(success)) if isinstance(success, (int, float)) else None,
+    }
 
 
-def cron_keyring_problem(environ: dict[str, str] | None = None,
-                         backend_check: Callable[[], str | None] | None = None) -> str | None:
+def cron_keyring_problem(
+    environ: dict[str, str] | None = None, backend_check: Callable[[], str | None] | None = None
+) -> str | None:
     """Why a cron job (no desktop session) cannot read the keyring, or None if it can.
 
     The Secret Service is reached over the D-Bus session bus, whose address cron does not set.
@@ -188,13 +238,17 @@ def cron_keyring_problem(environ: dict[str, str] | None = None,
         return None  # Keychain and Credential Locker do not depend on a session bus
     env = os.environ if environ is None else environ
     if not env.get("DBUS_SESSION_BUS_ADDRESS"):
-        return ("no D-Bus session bus here (DBUS_SESSION_BUS_ADDRESS is not set): the keyring is "
-                "unreachable, as it is from cron, SSH and systemd services")
+        return (
+            "no D-Bus session bus here (DBUS_SESSION_BUS_ADDRESS is not set): the keyring is "
+            "unreachable, as it is from cron, SSH and systemd services"
+        )
     reason = (backend_check or _backend_reason)()
     if reason is not None:
         return f"the keyring is unreachable here: {reason}"
-    return ("the keyring is reachable through this session's D-Bus; cron jobs have no "
-            "DBUS_SESSION_BUS_ADDRESS and cannot reach it")
+    return (
+        "the keyring is reachable through this session's D-Bus; cron jobs have no "
+        "DBUS_SESSION_BUS_ADDRESS and cannot reach it"
+    )
 
 
 def _backend_reason() -> str | None:
@@ -269,8 +323,11 @@ def render(report: dict[str, Any], config_exists: bool = True) -> str:
         at = a["access_token"]
         if at["cached"]:
             left = at["expires_in"]
-            state_text = (f"expires {_when(at['expires_at'])} (in {human_span(left)})" if left > 0
-                          else f"expired {_when(at['expires_at'])} ({human_span(left)} ago)")
+            state_text = (
+                f"expires {_when(at['expires_at'])} (in {human_span(left)})"
+                if left > 0
+                else f"expired {_when(at['expires_at'])} ({human_span(left)} ago)"
+            )
             if at["problem"]:
                 state_text += f"; {at['problem']}"
             row("access token", state_text)

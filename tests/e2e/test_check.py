@@ -42,7 +42,9 @@ def mail_provider() -> Iterator[LocalProvider]:
 
 
 @pytest.fixture(scope="module")
-def bed(tmp_path_factory: pytest.TempPathFactory, mail_provider: LocalProvider) -> Iterator[MailBed]:
+def bed(
+    tmp_path_factory: pytest.TempPathFactory, mail_provider: LocalProvider
+) -> Iterator[MailBed]:
     with ScopedMailBed(tmp_path_factory.mktemp("bed"), mail_provider.introspection_endpoint) as b:
         yield b
 
@@ -81,7 +83,9 @@ def assert_no_secret(result: subprocess.CompletedProcess[bytes], *secrets: str) 
         assert secret.encode() not in result.stdout + result.stderr
 
 
-def test_pass_with_a_good_token(env: dict[str, str], bed: MailBed, mail_provider: LocalProvider) -> None:
+def test_pass_with_a_good_token(
+    env: dict[str, str], bed: MailBed, mail_provider: LocalProvider
+) -> None:
     result = check(env, bed)
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
     assert lines(result) == [
@@ -97,9 +101,19 @@ def test_pass_with_a_good_token(env: dict[str, str], bed: MailBed, mail_provider
 
 
 @pytest.mark.parametrize("mechanism", ["xoauth2", "oauthbearer"])
-def test_explicit_tls_modes_and_mechanisms(env: dict[str, str], bed: MailBed, mechanism: str) -> None:
-    result = check(env, bed, "--smtp", f"smtps://127.0.0.1:{bed.submissions_port}",
-                   "--imap", f"imap://127.0.0.1:{bed.imap_port}", "--mechanism", mechanism)
+def test_explicit_tls_modes_and_mechanisms(
+    env: dict[str, str], bed: MailBed, mechanism: str
+) -> None:
+    result = check(
+        env,
+        bed,
+        "--smtp",
+        f"smtps://127.0.0.1:{bed.submissions_port}",
+        "--imap",
+        f"imap://127.0.0.1:{bed.imap_port}",
+        "--mechanism",
+        mechanism,
+    )
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
     assert lines(result) == [
         f"SMTP 127.0.0.1:{bed.submissions_port} PASS ({mechanism.upper()})",
@@ -107,8 +121,9 @@ def test_explicit_tls_modes_and_mechanisms(env: dict[str, str], bed: MailBed, me
     ]
 
 
-def test_revoked_token_fails_with_the_reason(env: dict[str, str], bed: MailBed,
-                                             mail_provider: LocalProvider) -> None:
+def test_revoked_token_fails_with_the_reason(
+    env: dict[str, str], bed: MailBed, mail_provider: LocalProvider
+) -> None:
     assert run_cli(env, "token", ACCOUNT).returncode == 0
     token = cached_token(env)
     revoke_token(mail_provider.revocation_endpoint, token, CLIENT)
@@ -123,8 +138,9 @@ def test_revoked_token_fails_with_the_reason(env: dict[str, str], bed: MailBed,
     assert_no_secret(result, token)
 
 
-def test_token_without_the_mail_scope(env: dict[str, str], bed: MailBed,
-                                      mail_provider: LocalProvider) -> None:
+def test_token_without_the_mail_scope(
+    env: dict[str, str], bed: MailBed, mail_provider: LocalProvider
+) -> None:
     assert run_cli(env, "token", ACCOUNT).returncode == 0
     token = mail_provider.issue_access_token(ACCOUNT, CLIENT, ["openid", "email"])
     replace_cached_token(env, token)
@@ -137,7 +153,9 @@ def test_token_without_the_mail_scope(env: dict[str, str], bed: MailBed,
     assert_no_secret(result, token)
 
 
-def test_another_users_token(env: dict[str, str], bed: MailBed, mail_provider: LocalProvider) -> None:
+def test_another_users_token(
+    env: dict[str, str], bed: MailBed, mail_provider: LocalProvider
+) -> None:
     assert run_cli(env, "token", ACCOUNT).returncode == 0
     token = mail_provider.issue_access_token("mallory@example.com", CLIENT, ["mail"])
     replace_cached_token(env, token)
@@ -145,7 +163,9 @@ def test_another_users_token(env: dict[str, str], bed: MailBed, mail_provider: L
     assert result.returncode == 77, result.stdout.decode() + result.stderr.decode()
     out = lines(result)
     assert [line.split(" FAIL")[0] for line in out] == [
-        f"SMTP 127.0.0.1:{bed.submission_port}", f"IMAP 127.0.0.1:{bed.imaps_port}"]
+        f"SMTP 127.0.0.1:{bed.submission_port}",
+        f"IMAP 127.0.0.1:{bed.imaps_port}",
+    ]
     for line in out:
         assert f"the token belongs to mallory@example.com, not {ACCOUNT}" in line
         assert f"sign in as {ACCOUNT}" in line
@@ -156,8 +176,9 @@ def test_unreachable_server_exits_75(env: dict[str, str], bed: MailBed) -> None:
     from tests.support.mailbed import free_port
 
     port = free_port()
-    result = check(env, bed, "--smtp", f"smtps://127.0.0.1:{port}",
-                   "--imap", f"127.0.0.1:{bed.imaps_port}")
+    result = check(
+        env, bed, "--smtp", f"smtps://127.0.0.1:{port}", "--imap", f"127.0.0.1:{bed.imaps_port}"
+    )
     assert result.returncode == 75, result.stdout.decode() + result.stderr.decode()
     smtp, imap = lines(result)
     assert smtp.startswith(f"SMTP 127.0.0.1:{port} FAIL: connection failed")
@@ -168,28 +189,51 @@ def test_untrusted_certificate_says_cafile(env: dict[str, str], bed: MailBed) ->
     result = run_cli(env, "test", ACCOUNT, "--imap", f"imaps://127.0.0.1:{bed.imaps_port}")
     assert result.returncode == 69
     out = lines(result)
-    assert f"IMAP 127.0.0.1:{bed.imaps_port} FAIL: the server's TLS certificate is not trusted" in out[-1]
+    assert (
+        f"IMAP 127.0.0.1:{bed.imaps_port} FAIL: the server's TLS certificate is not trusted"
+        in out[-1]
+    )
     assert "--cafile" in out[-1]
 
 
 def test_only_oauthbearer_offered(tmp_path: Path, mail_provider: LocalProvider) -> None:
-    with MailBed(tmp_path / "bed", mail_provider.introspection_endpoint,
-                 mechanisms=["oauthbearer"]) as only_bearer:
+    with MailBed(
+        tmp_path / "bed", mail_provider.introspection_endpoint, mechanisms=["oauthbearer"]
+    ) as only_bearer:
         env = make_account(tmp_path, mail_provider, ACCOUNT)
-        result = run_cli(env, "test", ACCOUNT, "--cafile", only_bearer.cafile,
-                         "--imap", f"imaps://127.0.0.1:{only_bearer.imaps_port}",
-                         "--smtp", f"smtp://127.0.0.1:{only_bearer.submission_port}")
+        result = run_cli(
+            env,
+            "test",
+            ACCOUNT,
+            "--cafile",
+            only_bearer.cafile,
+            "--imap",
+            f"imaps://127.0.0.1:{only_bearer.imaps_port}",
+            "--smtp",
+            f"smtp://127.0.0.1:{only_bearer.submission_port}",
+        )
         assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
         assert [line.rsplit(" ", 1)[1] for line in lines(result)] == ["(OAUTHBEARER)"] * 2
-        forced = run_cli(env, "test", ACCOUNT, "--cafile", only_bearer.cafile, "--mechanism",
-                         "xoauth2", "--imap", f"imaps://127.0.0.1:{only_bearer.imaps_port}")
+        forced = run_cli(
+            env,
+            "test",
+            ACCOUNT,
+            "--cafile",
+            only_bearer.cafile,
+            "--mechanism",
+            "xoauth2",
+            "--imap",
+            f"imaps://127.0.0.1:{only_bearer.imaps_port}",
+        )
         assert forced.returncode == 69
         assert "the server offers OAUTHBEARER, not XOAUTH2 — try --mechanism oauthbearer" in (
-            forced.stdout.decode())
+            forced.stdout.decode()
+        )
 
 
-def test_reauthorization_needed_prints_nothing_on_stdout(env: dict[str, str], bed: MailBed,
-                                                        mail_provider: LocalProvider) -> None:
+def test_reauthorization_needed_prints_nothing_on_stdout(
+    env: dict[str, str], bed: MailBed, mail_provider: LocalProvider
+) -> None:
     mail_provider.fail_next("invalid_grant")
     result = check(env, bed)
     assert result.returncode == 77

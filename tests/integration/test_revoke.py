@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import ACCOUNT
 from tests.support.cli_env import (
@@ -74,7 +71,9 @@ def test_provider_without_revocation_endpoint_is_said_and_local_tokens_go(
         f'[accounts."{ACCOUNT}"]\nprovider = "microsoft"\nclient_id = "ms-client"\n'
         'store = "file"\n'
     )
-    seed_refresh_token(env, ACCOUNT, provider.seed_refresh_token(ACCOUNT, "ms-client", ["mail", "offline_access"]))
+    seed_refresh_token(
+        env, ACCOUNT, provider.seed_refresh_token(ACCOUNT, "ms-client", ["mail", "offline_access"])
+    )
     assert run_cli(env, "token", ACCOUNT).returncode == 0
 
     stderr = ok(run_cli(env, "revoke", ACCOUNT))
@@ -86,7 +85,9 @@ def test_provider_without_revocation_endpoint_is_said_and_local_tokens_go(
     assert [r for r in provider.requests if r["path"] == "/revoke"] == []
 
 
-def test_unreachable_revocation_endpoint_deletes_nothing(tmp_path: Path, provider: LocalProvider) -> None:
+def test_unreachable_revocation_endpoint_deletes_nothing(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}/revoke"
     env = make_account(tmp_path, provider, ACCOUNT, extra_config=f'revocation_endpoint = "{dead}"')
     # provider_config already wrote the real revocation_endpoint: make the dead one win.
@@ -115,14 +116,15 @@ def test_revoke_twice_is_harmless(account_env: dict[str, str], provider: LocalPr
     assert "no refresh token stored, nothing to revoke" in stderr
 
 
-CONFIGEDIT = importlib.util.find_spec("oauth_helper.configedit") is not None
-
-
-@pytest.mark.skipif(not CONFIGEDIT, reason="waiting for oauth_helper.configedit.remove_account")
 def test_forget_removes_only_that_account(tmp_path: Path, provider: LocalProvider) -> None:
     env = make_account(tmp_path, provider, BOB)
-    env = make_account(tmp_path, provider, ACCOUNT, env=env,
-                       account_extra="# alice's own comment\nsigned_in_as = 'alice@example.com'  # x")
+    env = make_account(
+        tmp_path,
+        provider,
+        ACCOUNT,
+        env=env,
+        account_extra="# alice's own comment\nsigned_in_as = 'alice@example.com'  # x",
+    )
     env = make_account(tmp_path, provider, CAROL, env=env)
     path = config_file(env)
     original = "# my mail accounts\n" + path.read_text().replace("timeout = 3", "timeout = 3  # s")

@@ -27,8 +27,14 @@ def test_google_testing_app_warning_after_refresh_token_expires_in(
     tmp_path: Path, provider: LocalProvider
 ) -> None:
     provider.refresh_token_expires_in = SEVEN_DAYS  # what Google sends for apps in "Testing"
-    env = make_account(tmp_path, provider, ACCOUNT, provider_name="google",
-                       client_id="g-client", client_secret="g-secret")
+    env = make_account(
+        tmp_path,
+        provider,
+        ACCOUNT,
+        provider_name="google",
+        client_id="g-client",
+        client_secret="g-secret",
+    )
     before = status_json(env)
     assert before["accounts"][0]["warnings"] == []  # type: ignore[index]
 
@@ -44,7 +50,9 @@ def test_google_testing_app_warning_after_refresh_token_expires_in(
     [warning] = account["warnings"]
     assert warning["code"] == "google_testing_app"
     assert warning["message"].startswith("the refresh token dies on ")
-    assert "In production" in warning["fix"] and f"oauth-helper authorize {ACCOUNT}" in warning["fix"]
+    assert (
+        "In production" in warning["fix"] and f"oauth-helper authorize {ACCOUNT}" in warning["fix"]
+    )
     assert account["last_refresh"]["ok"] is True
     assert account["access_token"]["usable"] is True
 
@@ -55,8 +63,9 @@ def test_google_testing_app_warning_after_refresh_token_expires_in(
     assert human.stderr == b""
 
 
-def test_failed_refresh_shows_with_its_hint(account_env: dict[str, str],
-                                            provider: LocalProvider) -> None:
+def test_failed_refresh_shows_with_its_hint(
+    account_env: dict[str, str], provider: LocalProvider
+) -> None:
     provider.fail_next("invalid_grant")
     assert run_cli(account_env, "token", ACCOUNT).returncode == 77
     [account] = status_json(account_env)["accounts"]  # type: ignore[misc]

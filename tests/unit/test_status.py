@@ -58,20 +58,35 @@ def config_path(tmp_path: Path) -> Path:
 def test_file_account_with_testing_app_refresh_token(config_path: Path) -> None:
     cfg = parse(CONFIG, config_path)
     alice = cfg.account("alice@gmail.com")
-    FileStore(alice.name).save(Secret("rt-secret-value", obtained_at=NOW - 3600,
-                                      refresh_token_expires_at=NOW + 6 * 86400))
-    cache.store(alice.name, cache.CachedToken("at-secret-value", NOW + 1800,
-                                              alice.fingerprint(), "", NOW - 1800))
+    FileStore(alice.name).save(
+        Secret("rt-secret-value", obtained_at=NOW - 3600, refresh_token_expires_at=NOW + 6 * 86400)
+    )
+    cache.store(
+        alice.name,
+        cache.CachedToken("at-secret-value", NOW + 1800, alice.fingerprint(), "", NOW - 1800),
+    )
     state.record_refresh(alice.name, True)
 
     got = status.account_status(alice, NOW)
 
-    assert got["store"] == {"kind": "file", "location": FileStore(alice.name).path,
-                            "reachable": True, "problem": None}
-    assert got["refresh_token"] == {"present": True, "obtained_at": status.iso(NOW - 3600),
-                                    "expires_at": status.iso(NOW + 6 * 86400)}
-    assert got["access_token"] == {"cached": True, "expires_at": status.iso(NOW + 1800),
-                                   "expires_in": 1800, "usable": True, "problem": None}
+    assert got["store"] == {
+        "kind": "file",
+        "location": FileStore(alice.name).path,
+        "reachable": True,
+        "problem": None,
+    }
+    assert got["refresh_token"] == {
+        "present": True,
+        "obtained_at": status.iso(NOW - 3600),
+        "expires_at": status.iso(NOW + 6 * 86400),
+    }
+    assert got["access_token"] == {
+        "cached": True,
+        "expires_at": status.iso(NOW + 1800),
+        "expires_in": 1800,
+        "usable": True,
+        "problem": None,
+    }
     assert got["last_refresh"]["ok"] is True
     [warning] = got["warnings"]
     assert warning["code"] == "google_testing_app" and warning["severity"] == "warning"
@@ -135,8 +150,13 @@ def test_cron_keyring_problem_decisions() -> None:
 
 def test_run_json_conforms_and_names_one_account(config_path: Path) -> None:
     out = io.StringIO()
-    code = status.run(Settings(config_path=config_path), account="bob@corp.example",
-                      as_json=True, out=out, now=NOW)
+    code = status.run(
+        Settings(config_path=config_path),
+        account="bob@corp.example",
+        as_json=True,
+        out=out,
+        now=NOW,
+    )
     assert code == 0
     report = json.loads(out.getvalue())
     assert_documented_shape(report)
@@ -144,15 +164,19 @@ def test_run_json_conforms_and_names_one_account(config_path: Path) -> None:
     assert report["generated_at"] == status.iso(NOW)
 
 
-def test_run_all_accounts_sorted_and_rendered(monkeypatch: pytest.MonkeyPatch,
-                                              config_path: Path, utc: None) -> None:
+def test_run_all_accounts_sorted_and_rendered(
+    monkeypatch: pytest.MonkeyPatch, config_path: Path, utc: None
+) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     out = io.StringIO()
     status.run(Settings(config_path=config_path), account=None, as_json=False, out=out, now=NOW)
     text = out.getvalue()
     blocks = text.strip().split("\n\n")
-    assert [b.splitlines()[0] for b in blocks] == ["alice@gmail.com", "bob@corp.example",
-                                                    "carol@example.com"]
+    assert [b.splitlines()[0] for b in blocks] == [
+        "alice@gmail.com",
+        "bob@corp.example",
+        "carol@example.com",
+    ]
     assert "  refresh token none stored" in blocks[0]
     assert "NOT reachable" in blocks[2] and "WARNING:" in blocks[2]
     assert "    fix: " in blocks[2]
@@ -166,8 +190,10 @@ def test_render_human_times(utc: None) -> None:
 def test_no_accounts(tmp_path: Path) -> None:
     out = io.StringIO()
     status.run(Settings(config_path=tmp_path / "none.toml"), account=None, as_json=False, out=out)
-    assert out.getvalue() == (f"no accounts in {tmp_path / 'none.toml'} (does not exist); add one "
-                              "with: oauth-helper authorize ADDRESS\n")
+    assert out.getvalue() == (
+        f"no accounts in {tmp_path / 'none.toml'} (does not exist); add one "
+        "with: oauth-helper authorize ADDRESS\n"
+    )
     out = io.StringIO()
     status.run(Settings(config_path=tmp_path / "none.toml"), account=None, as_json=True, out=out)
     report = json.loads(out.getvalue())
@@ -192,9 +218,13 @@ def test_providers_json_and_table(config_path: Path) -> None:
     assert by_name["google"]["accounts"] == ["alice@gmail.com"]
     assert by_name["microsoft"]["revocation_endpoint"] is None
     assert by_name["microsoft"]["tenant"] == "common"
-    assert by_name["corp"] == {**by_name["corp"], "source": "config", "scopes": ["mail"],
-                               "token_endpoint": "https://sso.corp.example/token",
-                               "accounts": ["bob@corp.example", "carol@example.com"]}
+    assert by_name["corp"] == {
+        **by_name["corp"],
+        "source": "config",
+        "scopes": ["mail"],
+        "token_endpoint": "https://sso.corp.example/token",
+        "accounts": ["bob@corp.example", "carol@example.com"],
+    }
     out = io.StringIO()
     providers_cmd.run(Settings(config_path=config_path), as_json=False, out=out)
     text = out.getvalue()

@@ -16,12 +16,25 @@ import pytest
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "status-json.md"
 _TYPES: dict[str, Any] = {
-    "object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
-    "integer": int, "number": (int, float),
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "null": type(None),
+    "integer": int,
+    "number": (int, float),
 }
 _DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-_KNOWN = {"type", "const", "enum", "required", "properties", "additionalProperties", "items",
-          "format"}
+_KNOWN = {
+    "type",
+    "const",
+    "enum",
+    "required",
+    "properties",
+    "additionalProperties",
+    "items",
+    "format",
+}
 
 
 def documented_schema() -> dict[str, Any]:
@@ -57,7 +70,11 @@ def errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
         out.append(f"{where}: {value!r} != {schema['const']!r}")
     if "enum" in schema and value not in schema["enum"]:
         out.append(f"{where}: {value!r} not in {schema['enum']}")
-    if schema.get("format") == "date-time" and isinstance(value, str) and not _DATE_TIME.match(value):
+    if (
+        schema.get("format") == "date-time"
+        and isinstance(value, str)
+        and not _DATE_TIME.match(value)
+    ):
         out.append(f"{where}: {value!r} is not an RFC 3339 UTC time with seconds")
     if isinstance(value, dict):
         for key in schema.get("required", []):
