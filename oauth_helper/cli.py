@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
+
 TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs ~4 ms on the hot path
 if TYPE_CHECKING:
     import argparse
 
+    from . import securefile
     from .settings import Settings
 
 PROG = "oauth-helper"
@@ -30,10 +32,15 @@ exit status (sysexits.h):
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    served = _serve_cached(args)
-    if served is not None:
-        return served
-    return _run(args)
+    held: list[securefile.exclusive_lock] = []
+    try:
+        served = _serve_cached(args, held)
+        if served is not None:
+            return served
+        return _run(args)
+    finally:
+        for lock in held:
+            lock.release()
 
 
 def git_credential_main(argv: list[str] | None = None) -> int:
@@ -45,8 +52,13 @@ def git_credential_main(argv: list[str] | None = None) -> int:
 # -- the hot path ----------------------------------------------------------------------------
 
 
-def _serve_cached(args: list[str]) -> int | None:
-    """Print a cached token that is valid past the margin; None means "take the full path"."""
+def _serve_cached(args: list[str], held: list[securefile.exclusive_lock]) -> int | None:
+    """Print a cached token that is valid past the margin; None means "take the full path".
+
+    When the token needs a refresh, wait here for the account's lock before importing the
+    refresh machinery: if another process is refreshing, its token is served as soon as it
+    lands. A lock we took is left in `held` for the refresh that follows.
+    """
     if not args or args[0] != "token":
         return None
     from . import cache
@@ -90,10 +102,18 @@ def _serve_cached(args: list[str]) -> int | None:
     stamp = cache.config_stamp(config_file)
     if not stamp:
         return None
-    cached = cache.load_quietly(account)
     margin = int(min_validity) if min_validity is not None else cache.DEFAULT_MIN_VALIDITY
+    cached = cache.load_quietly(account)
     if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
-        return None
+        lock = cache.lock(account)
+        try:
+            lock.acquire()
+        except Exception:
+            return None  # the full path reports lock and file problems properly
+        held.append(lock)
+        cached = cache.load_quietly(account)
+        if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
+            return None
     from .output import render
 
     text = render(

@@ -10,9 +10,12 @@ import os
 import stat
 import sys
 import time
-from types import TracebackType
 
 from .errors import InsecureFile, TransientError
+
+TYPE_CHECKING = False  # not `import typing`: this module is on the hot path
+if TYPE_CHECKING:
+    from types import TracebackType
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -125,21 +128,39 @@ def remove(path: str) -> bool:
 
 
 class exclusive_lock:
-    """Hold an exclusive lock on `path` (flock on POSIX; the kernel drops it if we are killed)."""
+    """Hold an exclusive lock on `path` (flock on POSIX; the kernel drops it if we are killed).
+
+    Re-entrant within a process: flock locks belong to an open file, so a second open of the
+    same lock file in the same process would wait for ourselves for ever.
+    """
+
+    _held: dict[str, int] = {}  # noqa: RUF012 - process-wide: path -> descriptor holding the lock
 
     def __init__(self, path: str, timeout: float) -> None:
         self._path = path
         self._timeout = timeout
-        self._fd = -1
+        self._owner = False
+
+    def acquire(self) -> None:
+        if self._path in exclusive_lock._held:
+            return
+        ensure_private_dir(os.path.dirname(self._path))
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
+        try:
+            _acquire(fd, self._path, self._timeout)
+        except BaseException:
+            os.close(fd)
+            raise
+        exclusive_lock._held[self._path] = fd
+        self._owner = True
+
+    def release(self) -> None:
+        if self._owner:
+            self._owner = False
+            os.close(exclusive_lock._held.pop(self._path))  # closing the descriptor releases it
 
     def __enter__(self) -> None:
-        ensure_private_dir(os.path.dirname(self._path))
-        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
-        try:
-            _acquire(self._fd, self._path, self._timeout)
-        except BaseException:
-            os.close(self._fd)
-            raise
+        self.acquire()
 
     def __exit__(
         self,
@@ -147,7 +168,7 @@ class exclusive_lock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        os.close(self._fd)  # closing the descriptor releases the lock
+        self.release()
 
 
 def _acquire(fd: int, path: str, timeout: float) -> None:
