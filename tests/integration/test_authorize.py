@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -60,7 +59,7 @@ def setup_env(tmp_path: Path, provider: LocalProvider, *, text: str = "",
     return env
 
 
-def authorize(env: dict[str, str], *args: str, account: str = ACCOUNT, input: bytes = b"",  # noqa: A002
+def authorize(env: dict[str, str], *args: str, account: str = ACCOUNT, input: bytes = b"",
               ) -> subprocess.CompletedProcess[bytes]:
     return run_cli(env, "authorize", account, "--provider", "local", "--client-id", CLIENT,
                    *args, input=input, timeout=30)
@@ -217,6 +216,7 @@ def test_paste_flow_with_a_bare_code(tmp_path: Path, provider: LocalProvider) ->
     code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0]
     out, err = proc.communicate(code.encode() + b"\n", timeout=30)
     assert proc.returncode == 0, err.decode()
+    assert out == b""
     assert code not in err.decode()  # secrets are never echoed
     token_works(env, provider)
 
@@ -244,6 +244,7 @@ def test_paste_flow_completes_through_the_listener(tmp_path: Path, provider: Loc
     urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=10).read()
     out, err = proc.communicate(timeout=30)  # closes stdin only after the redirect arrived
     assert proc.returncode == 0, err.decode()
+    assert out == b""
     token_works(env, provider)
 
 
