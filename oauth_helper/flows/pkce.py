@@ -22,7 +22,7 @@ def challenge_for(verifier: str) -> str:
     """BASE64URL(SHA256(ASCII(verifier))): the S256 code challenge.
 
     >>> challenge_for("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")  # RFC 7636 appendix B
-    'E9Melhoa2OwvFrEMTJguCQaupeZcxVAsufw5SqxLmC8'
+    'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
     """
     return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
 

@@ -1,0 +1,246 @@
+"""Pure parts of `authorize`: PKCE, redirect/paste parsing (property tests), identity, choices."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oauth_helper import authorize, identity
+from oauth_helper.errors import (
+    AuthorizationRequired,
+    OAuthHelperError,
+    ProviderError,
+    TransientError,
+    UsageError,
+)
+from oauth_helper.flows import browser, callback, pkce
+from oauth_helper.flows.common import AuthorizationDenied, CallbackError, StateMismatch
+from oauth_helper.flows.loopback import Listener
+from oauth_helper.providers import BUILTIN, GOOGLE
+
+STATE = "st-4f9a"
+CODE = "4/0AX4XfWh-code_with.chars~"
+
+
+def url(**params: str) -> str:
+    return "http://127.0.0.1:43123/?" + urllib.parse.urlencode(params)
+
+
+# -- PKCE and the request URL ---------------------------------------------------------------------
+
+
+def test_pkce_rfc7636_vector() -> None:
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert pkce.challenge_for(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_new_request_values_are_fresh_and_valid() -> None:
+    first, second = pkce.AuthorizationRequest.new(), pkce.AuthorizationRequest.new()
+    assert first.verifier != second.verifier and first.state != second.state
+    assert 43 <= len(first.verifier) <= 128
+    assert "verifier" not in repr(first) or first.verifier not in repr(first)
+
+
+def test_google_url_asks_offline_consent_and_hints_the_account() -> None:
+    request = pkce.AuthorizationRequest.new()
+    scopes = authorize.requested_scopes(GOOGLE)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(
+        request.url(GOOGLE, "cid", scopes, "a@gmail.com", "http://127.0.0.1:5/")).query))
+    assert query["code_challenge_method"] == "S256"
+    assert query["code_challenge"] == request.challenge
+    assert query["state"] == request.state and query["login_hint"] == "a@gmail.com"
+    assert query["access_type"] == "offline" and query["prompt"] == "consent"
+    assert query["scope"] == "https://mail.google.com/ openid email"
+    assert request.verifier not in str(query)
+
+
+def test_requested_scopes_dedupe_in_order() -> None:
+    scopes = authorize.requested_scopes(BUILTIN["microsoft"])
+    assert scopes[-3:] == ("openid", "email", "profile")
+    assert scopes.count("offline_access") == 1
+    assert scopes[0] == "https://outlook.office.com/IMAP.AccessAsUser.All"
+
+
+# -- parsing what comes back ----------------------------------------------------------------------
+
+
+def test_full_redirect_url() -> None:
+    found = callback.parse_pasted(url(code=CODE, state=STATE, scope="x"))
+    assert callback.code_from(found, STATE, require_state=False) == CODE
+
+
+def test_bare_code_and_percent_encoded_code() -> None:
+    assert callback.code_from(callback.parse_pasted(f"  {CODE}\n"), STATE, require_state=False) == CODE
+    encoded = urllib.parse.quote(CODE, safe="")
+    assert callback.parse_pasted(encoded).code == CODE
+
+
+def test_query_only_and_fragment() -> None:
+    assert callback.parse_pasted(f"code={CODE}&state={STATE}").code == CODE
+    assert callback.parse_pasted(f"?state={STATE}&code=abc").code == "abc"
+    assert callback.parse_pasted(f"http://localhost:1/#code=abc&state={STATE}").code == "abc"
+
+
+def test_wrong_state_is_refused() -> None:
+    found = callback.parse_pasted(url(code=CODE, state="another"))
+    with pytest.raises(StateMismatch):
+        callback.code_from(found, STATE, require_state=False)
+
+
+def test_listener_requires_state() -> None:
+    with pytest.raises(StateMismatch):
+        callback.code_from(callback.parse_query("code=abc"), STATE)
+
+
+def test_issuer_mix_up_is_refused() -> None:
+    found = callback.parse_pasted(url(code=CODE, state=STATE, iss="https://evil.example"))
+    with pytest.raises(CallbackError, match="issuer"):
+        callback.code_from(found, STATE, issuer="https://accounts.google.com")
+    same = callback.parse_pasted(url(code=CODE, state=STATE, iss="https://accounts.google.com/"))
+    assert callback.code_from(same, STATE, issuer="https://accounts.google.com") == CODE
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    ("access_denied", AuthorizationDenied),
+    ("consent_required", AuthorizationRequired),
+    ("temporarily_unavailable", TransientError),
+    ("invalid_scope", ProviderError),
+    ("unauthorized_client", ProviderError),
+    ("weird", ProviderError),
+])
+def test_error_redirects(error: str, kind: type[Exception]) -> None:
+    found = callback.parse_pasted(url(error=error, error_description="Nope\x1b[31m", state=STATE))
+    with pytest.raises(kind) as caught:
+        callback.code_from(found, STATE)
+    message = str(caught.value)
+    assert error in message and "\x1b" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "http://127.0.0.1:5/?state=x", "https://example.com/", "two words",
+    "code=a&code=b", "code=%FF%FE", "a" * 5000, "line1\nline2", "c\u00f6de", "code=",
+])
+def test_unusable_input_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError):
+        callback.parse_pasted(text)
+
+
+@settings(max_examples=10_000)
+@given(st.text(max_size=300))
+def test_arbitrary_paste_only_raises_usage_errors(text: str) -> None:
+    try:
+        found = callback.parse_pasted(text)
+    except UsageError as e:
+        assert "\n" not in str(e)
+        return
+    assert found.code is not None or found.error is not None
+    if found.code is not None:
+        assert found.code.isascii() and found.code.isprintable() and " " not in found.code
+
+
+_URL_CHARS = st.sampled_from("abcXYZ019-._~%&=?#/:+ \"'<>\n\u00e9\x00")
+
+
+@settings(max_examples=10_000)
+@given(st.text(_URL_CHARS, max_size=80), st.sampled_from(["", "?", "code=", "?code=", "error=",
+                                                          f"state={STATE}&code=", "http://x/?"]))
+def test_url_like_paste_only_raises_our_errors(tail: str, head: str) -> None:
+    try:
+        found = callback.parse_pasted(head + tail)
+    except UsageError:
+        return
+    try:
+        code = callback.code_from(found, STATE, require_state=False)
+    except (UsageError, AuthorizationRequired, ProviderError, TransientError) as e:
+        assert "\n" not in str(e)
+        return
+    assert code == found.code
+
+
+@settings(max_examples=10_000)
+@given(st.text(max_size=200))
+def test_listener_judges_any_request_path_without_raising(path: str) -> None:
+    import queue
+
+    lst = Listener(queue.Queue())
+    lst.state = STATE
+    status, title, text = lst.handle(path)
+    assert status in (200, 400, 404, 409)
+    assert status != 200 or lst.inbox.qsize() == 1
+
+
+def test_paste_errors_are_usage_errors_family() -> None:
+    assert issubclass(CallbackError, UsageError) and issubclass(StateMismatch, UsageError)
+    assert issubclass(AuthorizationDenied, AuthorizationRequired)
+
+
+# -- identity -------------------------------------------------------------------------------------
+
+
+def jwt(claims: dict[str, object]) -> str:
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    return f"{b64(b'{}')}.{b64(json.dumps(claims).encode())}.sig"
+
+
+def test_claims_and_name_preference() -> None:
+    claims = identity.decode_claims(jwt({"email": "a@x.com", "preferred_username": "p@x.com"}))
+    assert identity.signed_in_name(claims) == "a@x.com"
+    assert identity.signed_in_name({"preferred_username": "p@x.com", "upn": "u@x"}) == "p@x.com"
+    assert identity.signed_in_name({"upn": "u@x.com"}) == "u@x.com"
+    assert identity.signed_in_name({"sub": "123"}) is None
+
+
+@pytest.mark.parametrize("token", ["", "a.b", "a.!!!.c", f"a.{base64.urlsafe_b64encode(b'[1]').decode()}.c"])
+def test_unreadable_id_token(token: str) -> None:
+    with pytest.raises(AuthorizationRequired):
+        identity.decode_claims(token)
+
+
+def test_identity_check() -> None:
+    assert identity.check("Alice@Example.com", "alice@example.COM", allow_other=False) is None
+    assert identity.check("alice@example.com", None, allow_other=False) is None
+    with pytest.raises(identity.IdentityMismatch) as caught:
+        identity.check("alice@example.com", "bob@example.com", allow_other=False)
+    message = str(caught.value)
+    assert "alice@example.com" in message and "bob@example.com" in message
+    assert caught.value.exit_code == 77
+    assert identity.check("alice@example.com", "asmith@corp", allow_other=True) == "asmith@corp"
+
+
+def test_nonce_checked() -> None:
+    identity.check_nonce({"nonce": "n1"}, "n1")
+    identity.check_nonce({}, "n1")
+    with pytest.raises(AuthorizationRequired):
+        identity.check_nonce({"nonce": "other"}, "n1")
+
+
+# -- choices --------------------------------------------------------------------------------------
+
+
+def test_browser_availability() -> None:
+    assert browser.unavailable_reason({}, "linux") is not None
+    assert browser.unavailable_reason({"DISPLAY": ":0"}, "linux") is None
+    assert browser.unavailable_reason({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert browser.unavailable_reason({"BROWSER": "lynx"}, "linux") is None
+    assert browser.unavailable_reason({}, "darwin") is None
+    assert browser.unavailable_reason({}, "win32") is None
+
+
+def test_flow_choice() -> None:
+    assert authorize.choose_flow(None, False) == "browser"
+    assert authorize.choose_flow(None, True) == "paste"
+    assert authorize.choose_flow("device", True) == "device"
+    with pytest.raises(UsageError):
+        authorize.choose_flow("browser", True)
+
+
+def test_all_flow_errors_are_ours() -> None:
+    for error in (CallbackError, StateMismatch, AuthorizationDenied, identity.IdentityMismatch):
+        assert issubclass(error, OAuthHelperError)
