@@ -170,6 +170,7 @@ def test_listener_judges_any_request_path_without_raising(path: str) -> None:
     lst = Listener(queue.Queue())
     lst.state = STATE
     status, title, text = lst.handle(path)
+    assert title and "\n" not in text
     assert status in (200, 400, 404, 409)
     assert status != 200 or lst.inbox.qsize() == 1
 
