@@ -93,7 +93,7 @@ def _scan(text: str) -> list[_Line]:
     out: list[_Line] = []
     in_ml: str | None = None  # '"""' or "'''" while inside a multi-line string
     depth = 0  # open [ and { of a value
-    for raw in text.splitlines(keepends=True):
+    for raw in _split_lines(text):
         body = raw.rstrip("\r\n")
         stripped = body.strip()
         if in_ml is None and depth == 0:
@@ -117,6 +117,16 @@ def _scan(text: str) -> list[_Line]:
         in_ml, depth, line.comment = _scan_value(body, 0, in_ml, depth)
         out.append(line)
     return out
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines with their endings, split on "\n" only (TOML's newline; str.splitlines also splits
+    on characters such as U+0085 that may sit inside a TOML string)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
 
 
 def _scan_value(body: str, start: int, in_ml: str | None, depth: int) -> tuple[str | None, int, int]:
