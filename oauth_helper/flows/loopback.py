@@ -208,6 +208,8 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
                     f"no sign-in answer within {ctx.timeout:.0f} s; run the command again "
                     "(--timeout S waits longer; --flow paste suits machines without a browser)")
             if event.kind == "redirect" and event.callback is not None:
+                if pasting and interactive:
+                    ctx.say("")  # end the pending paste prompt's line
                 code = code_from(event.callback, request.state, issuer=ctx.provider.issuer)
                 break
             if event.kind == "browser":
