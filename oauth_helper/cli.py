@@ -331,10 +331,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("account", metavar="ACCOUNT", nargs="?")
     p.add_argument("--json", action="store_true")
 
-    p = command("test", "log in to the SMTP/IMAP servers with a fresh token", _cmd_test)
+    p = command(
+        "test",
+        "log in to the SMTP/IMAP servers with a fresh token (exit 77: a server "
+        "rejected the token; 69: the server cannot do OAuth here; 75: unreachable)",
+        _cmd_test,
+    )
     p.add_argument("account", metavar="ACCOUNT")
-    p.add_argument("--smtp", metavar="HOST[:PORT]")
-    p.add_argument("--imap", metavar="HOST[:PORT]")
+    p.add_argument(
+        "--smtp",
+        metavar="HOST[:PORT]",
+        help="SMTP server (default: the provider's); smtps://HOST:PORT forces implicit "
+        "TLS, smtp://HOST:PORT STARTTLS",
+    )
+    p.add_argument(
+        "--imap",
+        metavar="HOST[:PORT]",
+        help="IMAP server (default: the provider's); imaps:// or imap:// (STARTTLS)",
+    )
     p.add_argument("--mechanism", choices=("xoauth2", "oauthbearer"), default=None)
     p.add_argument("--cafile", metavar="FILE", help="trust this CA bundle instead of the system's")
 

@@ -19,6 +19,9 @@ class AccessToken:
     token: str = field(repr=False)
     expires_at: float
 
+    def __post_init__(self) -> None:
+        redact.register(self.token)  # whoever holds one must never print it by accident
+
 
 def usable(cached: cache.CachedToken | None, account: Account, min_validity: float) -> bool:
     """A cached token may be handed out: issued for this account's client and scopes, and not dying soon."""
