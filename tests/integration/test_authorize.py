@@ -408,3 +408,45 @@ def test_unknown_provider_without_terminal_names_the_flag(tmp_path: Path) -> Non
     env = user_env(tmp_path)
     result = run_cli(env, "authorize", "erin@corp.example", "--client-id", "x")
     assert result.returncode == 64 and "--provider" in result.stderr.decode()
+
+
+# -- secrets and Google ---------------------------------------------------------------------------
+
+
+def test_google_secret_kept_in_the_store_and_no_secret_on_stderr(tmp_path: Path,
+                                                                   provider: LocalProvider) -> None:
+    # Google's endpoints pointed at the local provider: a confidential desktop client.
+    provider.register_client("g-client", "GOCSPX-test-secret")
+    env = user_env(tmp_path)
+    env["PYTHON_KEYRING_BACKEND"] = NO_KEYRING
+    env["BROWSER"] = FAKE_BROWSER
+    path = config_file(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The issuer too: the redirect's iss= (RFC 9207) is checked against it.
+    path.write_text(provider_config(provider, "google", extra=f'issuer = "{provider.issuer}"'))
+    result = run_cli(env, "--debug", "authorize", ACCOUNT, "--provider", "google", "--client-id",
+                     "g-client", "--client-secret", "GOCSPX-test-secret", "--store", "file")
+    err = ok(result)
+    body = provider.last_token_response or {}
+    for secret in ("GOCSPX-test-secret", body["access_token"], body["refresh_token"],
+                   body["id_token"]):
+        assert secret not in err
+    assert provider.login_hints == [ACCOUNT]
+    query = provider.last_authorize or {}
+    assert query["access_type"] == "offline" and query["prompt"] == "consent"
+    assert "GOCSPX" not in path.read_text()  # the secret lives with the refresh token
+    secret_file = Path(env["XDG_DATA_HOME"]) / "oauth-helper" / f"{ACCOUNT}.json"
+    assert "GOCSPX-test-secret" in secret_file.read_text()
+    token_works(env, provider)  # google-auth refreshes with the stored secret
+    assert provider.unexpected == []
+
+
+def test_debug_mismatch_shows_no_secret(tmp_path: Path, provider: LocalProvider) -> None:
+    env = setup_env(tmp_path, provider)
+    provider.signed_in_user = "mallory@example.com"
+    result = authorize(env, "--store", "file", "--debug")
+    assert result.returncode == 77
+    body = provider.last_token_response or {}
+    err = result.stderr.decode()
+    assert body["access_token"] not in err and body["refresh_token"] not in err
+    assert stored_refresh_token(env, ACCOUNT) is None
