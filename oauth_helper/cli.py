@@ -367,6 +367,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("port", metavar="PORT", type=int)
     p.add_argument("--mechanism", choices=("xoauth2", "oauthbearer"), default="xoauth2")
     p.add_argument("--pop3", action="store_true", help="speak POP3 instead of IMAP")
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--tls",
+        dest="starttls",
+        action="store_false",
+        default=None,
+        help="implicit TLS (default for ports 993 and 995)",
+    )
+    tls.add_argument(
+        "--starttls",
+        dest="starttls",
+        action="store_true",
+        help="STARTTLS (default for ports 143 and 110; other ports: try TLS, then STARTTLS)",
+    )
     p.add_argument("--cafile", metavar="FILE")
     return parser
 
@@ -452,5 +466,6 @@ def _cmd_preauth(settings: Settings, ns: argparse.Namespace) -> int:
         ns.port,
         mechanism=ns.mechanism,
         protocol="pop3" if ns.pop3 else "imap",
+        starttls=ns.starttls,
         cafile=ns.cafile,
     )
