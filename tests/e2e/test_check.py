@@ -25,16 +25,6 @@ pytestmark = pytest.mark.e2e
 CLIENT = "test-client"
 
 
-class ScopedMailBed(MailBed):
-    """The mail bed with Dovecot's oauth2 passdb also requiring the scope ``mail``."""
-
-    def _write_config(self, cert: Path, key: Path) -> Path:
-        path = super()._write_config(cert, key)
-        oauth2_conf = self.workdir / "dovecot-oauth2.conf.ext"
-        oauth2_conf.write_text(oauth2_conf.read_text() + "scope = mail\n")
-        return path
-
-
 @pytest.fixture(scope="module")
 def mail_provider() -> Iterator[LocalProvider]:
     with LocalProvider() as p:
@@ -45,7 +35,9 @@ def mail_provider() -> Iterator[LocalProvider]:
 def bed(
     tmp_path_factory: pytest.TempPathFactory, mail_provider: LocalProvider
 ) -> Iterator[MailBed]:
-    with ScopedMailBed(tmp_path_factory.mktemp("bed"), mail_provider.introspection_endpoint) as b:
+    with MailBed(
+        tmp_path_factory.mktemp("bed"), mail_provider.introspection_endpoint, required_scope="mail"
+    ) as b:
         yield b
 
 

@@ -11,7 +11,9 @@ child of the test process and is stopped by ``stop()`` / leaving the ``with`` bl
 
 All virtual users map to the uid running the tests (root in CI). Tokens are checked by
 Dovecot's ``oauth2`` passdb with RFC 7662 introspection (``introspection_mode = post``); the
-introspection answer's ``username`` must equal the SASL user.
+introspection answer's ``username`` must equal the SASL user. With ``required_scope``
+(``MailBed(..., required_scope="mail")``) the passdb also requires that scope in the
+introspection answer (Dovecot's ``scope`` setting in the oauth2 passdb's file).
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class MailBed:
         mechanisms: Iterable[str] = _MECHANISMS,
         *,
         username_attribute: str = "username",
+        required_scope: str | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.introspection_url = introspection_url
@@ -110,6 +113,9 @@ class MailBed:
         if unknown or not self.mechanisms:
             raise ValueError(f"unsupported mechanisms: {sorted(unknown) or 'none'}")
         self.username_attribute = username_attribute
+        if required_scope is not None and (not required_scope.strip() or "\n" in required_scope):
+            raise ValueError(f"required_scope must be a non-empty line: {required_scope!r}")
+        self.required_scope = required_scope
         self.imap_port = self.imaps_port = 0
         self.submission_port = self.submissions_port = 0
         self.pop3s_port = 0
@@ -254,6 +260,7 @@ class MailBed:
                     "active_value = true",
                     "timeout_msecs = 5000",
                     "debug = no",
+                    *([f"scope = {self.required_scope}"] if self.required_scope else []),
                     "",
                 ]
             )
