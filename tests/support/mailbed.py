@@ -452,6 +452,21 @@ protocol imap {{
                 os.chown(path, mail_uid, mail_gid)
         return final
 
+    def make_folder(self, user: str, name: str) -> Path:
+        """Create the (empty) folder ``name`` in ``user``'s Maildir++ and return its directory."""
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"unsupported folder name: {name!r}")
+        root = self.maildir(user)
+        folder = root / f".{name}"
+        for sub in ("tmp", "new", "cur"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        if os.getuid() == 0:
+            mail_uid, mail_gid = self._mail_ids()
+            subdirs = (folder / sub for sub in ("tmp", "new", "cur"))
+            for path in (self.mail_root / user, root, folder, *subdirs):
+                os.chown(path, mail_uid, mail_gid)
+        return folder
+
     def delivered(self, user: str | None = None) -> list[email.message.Message]:
         """Messages the submission service relayed to the sink, oldest first.
 
