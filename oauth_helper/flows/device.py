@@ -17,6 +17,8 @@ DEFAULT_INTERVAL = 5.0  # RFC 8628 §3.2: 5 seconds when the provider does not s
 SLOW_DOWN_STEP = 5.0  # RFC 8628 §3.5: add 5 seconds to the interval on every slow_down
 MIN_INTERVAL = 0.05
 DEFAULT_EXPIRES_IN = 900.0
+MAX_INTERVAL = 60.0  # a provider asking for more is broken; polling once a minute still works
+MAX_EXPIRES_IN = 3600.0  # nobody waits longer than an hour at a device code prompt
 
 
 class DeviceCodeExpired(AuthorizationRequired):
@@ -87,8 +89,8 @@ def parse_grant(data: dict[str, Any], where: str) -> DeviceGrant:
         verification_uri=uri,
         verification_uri_complete=complete if isinstance(complete, str)
         and complete.startswith(("https://", "http://")) else None,
-        expires_in=_positive(data.get("expires_in"), DEFAULT_EXPIRES_IN),
-        interval=max(MIN_INTERVAL, _positive(data.get("interval"), DEFAULT_INTERVAL)),
+        expires_in=_positive(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN),
+        interval=max(MIN_INTERVAL, _positive(data.get("interval"), DEFAULT_INTERVAL, MAX_INTERVAL)),
     )
 
 
@@ -159,14 +161,20 @@ def _json(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _positive(value: object, default: float) -> float:
+def _positive(value: object, default: float, limit: float) -> float:
+    """A positive number of seconds from a provider's JSON, at most `limit`; else the default."""
+    number: float | None = None
     if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = float(min(value, int(limit)))
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = float(min(int(value.strip()), int(limit)))
+    if number is None or not 0 < number < float("inf"):  # also refuses NaN
         return default
-    if isinstance(value, (int, float)) and value > 0:
-        return float(value)
-    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
-        return float(value)
-    return default
+    return min(number, limit)
 
 
 def _host(url: str) -> str:

@@ -450,3 +450,19 @@ def test_debug_mismatch_shows_no_secret(tmp_path: Path, provider: LocalProvider)
     err = result.stderr.decode()
     assert body["access_token"] not in err and body["refresh_token"] not in err
     assert stored_refresh_token(env, ACCOUNT) is None
+
+
+def test_localhost_redirect_and_fixed_port(tmp_path: Path, provider: LocalProvider) -> None:
+    # Microsoft's style: http://localhost:PORT/ as redirect URI; the listener is still 127.0.0.1.
+    import socket
+
+    env = setup_env(tmp_path, provider)
+    path = config_file(env)
+    path.write_text(path.read_text() + 'redirect_host = "localhost"\n')
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ok(authorize(env, "--store", "file", "--port", str(port)))
+    assert (provider.last_authorize or {})["redirect_uri"] == f"http://localhost:{port}/"
+    assert provider.unexpected == []
+    token_works(env, provider)

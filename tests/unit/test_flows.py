@@ -245,3 +245,37 @@ def test_flow_choice() -> None:
 def test_all_flow_errors_are_ours() -> None:
     for error in (CallbackError, StateMismatch, AuthorizationDenied, identity.IdentityMismatch):
         assert issubclass(error, OAuthHelperError)
+
+
+# -- device grant parsing -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("interval", "expected"), [
+    (None, 5.0), (0.2, 0.2), ("3", 3.0), ("²", 5.0), (True, 5.0), (-1, 5.0), (float("nan"), 5.0),
+    (float("inf"), 5.0), (10**400, 60.0), ("9" * 400, 60.0), (0, 5.0), (1e-9, 0.05),
+])
+def test_device_interval_is_sane(interval: object, expected: float) -> None:
+    from oauth_helper.flows import device
+
+    data = {"device_code": "dc-secret", "user_code": "ABCD-EFGH",
+            "verification_uri": "https://example.com/device", "interval": interval,
+            "expires_in": interval}
+    grant = device.parse_grant(data, "example.com")
+    assert grant.interval == expected
+    assert 0 < grant.expires_in <= 3600
+    assert "dc-secret" not in repr(grant)
+
+
+@settings(max_examples=2_000)
+@given(st.dictionaries(st.sampled_from(["device_code", "user_code", "verification_uri",
+                                        "verification_uri_complete", "interval", "expires_in"]),
+                       st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
+                                 st.text(max_size=30))))
+def test_device_grant_parsing_only_raises_our_errors(data: dict[str, object]) -> None:
+    from oauth_helper.flows import device
+
+    try:
+        grant = device.parse_grant(data, "example.com")
+    except OAuthHelperError:
+        return
+    assert 0.05 <= grant.interval <= 60 and 0 < grant.expires_in <= 3600
