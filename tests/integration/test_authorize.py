@@ -466,3 +466,15 @@ def test_localhost_redirect_and_fixed_port(tmp_path: Path, provider: LocalProvid
     assert (provider.last_authorize or {})["redirect_uri"] == f"http://localhost:{port}/"
     assert provider.unexpected == []
     token_works(env, provider)
+
+
+def test_without_id_token_the_userinfo_endpoint_names_the_user(tmp_path: Path,
+                                                               provider: LocalProvider) -> None:
+    env = setup_env(tmp_path, provider)
+    path = config_file(env)
+    path.write_text(path.read_text() + "identity_scopes = []\n")  # no openid: no id_token
+    provider.signed_in_user = "mallory@example.com"
+    result = authorize(env, "--store", "file")
+    assert result.returncode == 77 and "mallory@example.com" in result.stderr.decode()
+    assert provider.counts["userinfo"] == 1
+    assert stored_refresh_token(env, ACCOUNT) is None
