@@ -209,7 +209,10 @@ def test_command_store_gets_secrets_on_stdin_never_argv(
     secret_file = tmp_path / "secret.json"
     provider.rotation = "strict"
     argv = [sys.executable, str(script), str(log), str(secret_file)]
-    toml_list = lambda action: json.dumps([*argv, action])  # noqa: E731 - TOML arrays = JSON here
+
+    def toml_list(action: str) -> str:
+        return json.dumps([*argv, action])  # a JSON array of strings is a TOML array too
+
     env = make_account(
         tmp_path,
         provider,
