@@ -7,9 +7,14 @@ Issue 8 asks for at least 10,000 examples per target. Targets and where they are
   tests/unit/test_gitcred_run.py (the whole `get` on arbitrary input);
 - the config file: tests/unit/test_config.py
   (`test_arbitrary_text_is_a_config_or_a_config_error`, 10,000 examples, plus structured TOML);
+- the pasted redirect URL or code and the listener's request paths: tests/unit/test_flows.py
+  (`test_arbitrary_paste_only_raises_usage_errors`, `test_url_like_paste_only_raises_our_errors`,
+  `test_listener_judges_any_request_path_without_raising`, 10,000 examples each); here, 2,000
+  more over structured redirect URLs, checking that a code is only ever taken with its state;
+- the redirect listener itself (127.0.0.1 only, state, one code, timeout):
+  tests/integration/test_authorize_listener.py and test_authorize.py;
 - provider token responses (`oauth.parse_token_response`), discovery documents
-  (`oauth.discover`), the pasted redirect URL or code (`flows.callback.parse_pasted` and
-  `code_from`), and the Retry-After header (`oauth.retry_delay`): here.
+  (`oauth.discover`), and the Retry-After header (`oauth.retry_delay`): here.
 
 Each test counts the examples it ran and asserts the count, so a reader of the test report
 sees what was tried. Bugs found are kept as `xfail(strict=True)` tests with the exact input.
@@ -406,6 +411,7 @@ def test_discovery_documents_are_metadata_or_one_of_our_errors(
 
 _callback = pytest.importorskip("oauth_helper.flows.callback")
 STATE = "s-Q2hlY2sgdGhlIHN0YXRlIQ"
+PASTE_EXAMPLES = 2_000  # the 10,000-example paste fuzzes live in tests/unit/test_flows.py
 
 _param_names = st.one_of(
     st.sampled_from(
@@ -457,7 +463,7 @@ def test_pasted_urls_and_codes_are_a_code_or_a_clear_error(record_property: Reco
     calls: Counter[str] = Counter()
     visible = set(map(chr, range(0x21, 0x7F)))
 
-    @settings(max_examples=EXAMPLES, deadline=None)
+    @settings(max_examples=PASTE_EXAMPLES, deadline=None)
     @given(_paste_texts, st.sampled_from([STATE, "other-state"]), st.booleans())
     def check(text: str, state: str, require_state: bool) -> None:
         calls["paste"] += 1
@@ -482,7 +488,8 @@ def test_pasted_urls_and_codes_are_a_code_or_a_clear_error(record_property: Reco
         assert got.state == state or (got.state is None and not require_state)
 
     check()
-    _counted(record_property, "paste", calls)
+    record_property("paste_examples", calls["paste"])
+    assert calls["paste"] >= PASTE_EXAMPLES
 
 
 @example(query="code=abc&state=" + STATE)
