@@ -49,8 +49,8 @@ def setup_env(tmp_path: Path, provider: LocalProvider, *, text: str = "",
     provider.register_client(CLIENT)
     env = user_env(tmp_path)
     env["PYTHON_KEYRING_BACKEND"] = NO_KEYRING  # never the developer's (or CI's) real keyring
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TERM"):  # no real browser, console ones included
+        env.pop(name, None)
     if browser is not None:
         env["BROWSER"] = browser
     path = config_file(env)
@@ -140,6 +140,7 @@ def test_error_in_callback_is_reported_and_nothing_stored(tmp_path: Path,
 
 def test_failing_browser_falls_back_to_paste(tmp_path: Path, provider: LocalProvider) -> None:
     env = setup_env(tmp_path, provider, browser="false")
+    env.pop("TERM", None)  # else webbrowser goes on to a console browser (w3m, lynx) if installed
     proc = start(env, "--store", "file")
     url = read_authorize_url(proc)
     location = follow_to_redirect(url)
@@ -374,6 +375,7 @@ def test_issuer_only_provider_and_default_file_store(tmp_path: Path,
     env = user_env(tmp_path)
     env["PYTHON_KEYRING_BACKEND"] = NO_KEYRING
     env["BROWSER"] = FAKE_BROWSER
+    env.pop("TERM", None)
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     original = f'[providers.local]\nissuer = "{provider.issuer}"\nscopes = ["mail", "offline_access"]'
@@ -420,6 +422,7 @@ def test_google_secret_kept_in_the_store_and_no_secret_on_stderr(tmp_path: Path,
     env = user_env(tmp_path)
     env["PYTHON_KEYRING_BACKEND"] = NO_KEYRING
     env["BROWSER"] = FAKE_BROWSER
+    env.pop("TERM", None)
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     # The issuer too: the redirect's iss= (RFC 9207) is checked against it.
