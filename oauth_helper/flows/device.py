@@ -78,7 +78,7 @@ def parse_grant(data: dict[str, Any], where: str) -> DeviceGrant:
     user_code = data.get("user_code")
     uri = data.get("verification_uri") or data.get("verification_url")  # Google spells it _url
     if not (isinstance(device_code, str) and device_code and isinstance(user_code, str)
-            and user_code and isinstance(uri, str) and uri.startswith(("https://", "http://"))):
+            and user_code and _shown_url(uri)):
         raise ProviderError(f"{where}: the device authorization answer lacks device_code, "
                             "user_code or verification_uri")
     redact.register(device_code)
@@ -86,9 +86,8 @@ def parse_grant(data: dict[str, Any], where: str) -> DeviceGrant:
     return DeviceGrant(
         device_code=device_code,
         user_code="".join(c for c in user_code if c.isprintable())[:64],
-        verification_uri=uri,
-        verification_uri_complete=complete if isinstance(complete, str)
-        and complete.startswith(("https://", "http://")) else None,
+        verification_uri=str(uri),
+        verification_uri_complete=complete if _shown_url(complete) else None,
         expires_in=_positive(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN),
         interval=max(MIN_INTERVAL, _positive(data.get("interval"), DEFAULT_INTERVAL, MAX_INTERVAL)),
     )
@@ -146,6 +145,12 @@ def _post_transient_checked(endpoint: str, form: dict[str, str], timeout: float)
     if response.status in oauth.TRANSIENT_STATUS:
         raise TransientError(f"{_host(endpoint)} answered HTTP {response.status}; try again later")
     return response
+
+
+def _shown_url(value: object) -> bool:
+    """An http(s) URL that is safe to print on a terminal (no spaces or control characters)."""
+    return (isinstance(value, str) and value.startswith(("https://", "http://"))
+            and value.isprintable() and not any(c.isspace() for c in value) and len(value) < 2048)
 
 
 def _expired(grant: DeviceGrant) -> DeviceCodeExpired:
