@@ -22,6 +22,9 @@ _DROP = (
     "all_proxy",
     "ALL_PROXY",
     "BROWSER",
+    "TERM",  # with a terminal type, webbrowser falls back to w3m/lynx, which draw on stderr
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
 )
 
 
