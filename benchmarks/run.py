@@ -14,7 +14,7 @@ a copy of the working tree. Peers come from PyPI into venvs of their own. The OA
 is tests/support/provider.py on 127.0.0.1, in this process, so request counts are exact.
 
 Prints a Markdown table and writes results/latest.json and results/latest.md next to this
-file (`--docs` also rewrites docs/performance.md). Speed is reported, not asserted; the exit
+file (`--docs` also rewrites the README's Performance section). Speed is reported, not asserted; the exit
 status is 1 only when something ran incorrectly (a failed command, a wrong token, or other
 than exactly one refresh for the concurrent callers).
 """
@@ -31,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -475,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peers", action="store_true", help="skip getmail6 and mutt-oauth2")
     ap.add_argument("--python", help="base interpreter for the venvs (default: this one's base)")
     ap.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
-    ap.add_argument("--docs", action="store_true", help="also rewrite docs/performance.md")
+    ap.add_argument("--docs", action="store_true", help="also rewrite the README's Performance section")
     args = ap.parse_args(argv)
     rounds = args.rounds or (5 if args.quick else 40)
     refresh_rounds = args.refresh_rounds or (3 if args.quick else 15)
@@ -611,7 +610,7 @@ def _stat(s: Samples) -> dict[str, Any]:
 
 def _paired_ratio(a: Samples, b: Samples) -> float:
     """Median of per-round ratios a/b (runs of a round are adjacent in time)."""
-    pairs = [x / y for x, y in zip(a.wall, b.wall) if y > 0]
+    pairs = [x / y for x, y in zip(a.wall, b.wall, strict=False) if y > 0]
     return round(med(pairs), 3) if pairs else float("nan")
 
 
@@ -713,7 +712,8 @@ def markdown(r: dict[str, Any]) -> str:
             continue
         rss = f"{e['rss_kib'] / 1024:.1f} MiB" if e.get("rss_kib") else "–"
         lines.append(f"| {label} | {e['median_ms']:.1f} ms | {_x(e.get('ratio_to_python'))} | {rss} | "
-                     f"{_x(e.get('rss_ratio_to_python'))} | {_x(e.get('peer_over_ours')) if 'peer_over_ours' in e else ''} |")
+                     f"{_x(e.get('rss_ratio_to_python'))} | "
+                     f"{_x(e.get('peer_over_ours')) if 'peer_over_ours' in e else ''} |")
     rf = r["refresh"]
     rnames = {"ours:refresh": "**refresh path**: `oauth-helper token A`, expired token",
               "refresh:getmail6": "getmail6, expired token (refreshes)",
@@ -767,11 +767,20 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+README_START = "<!-- performance:start -->"
+README_END = "<!-- performance:end -->"
+
+
 def write_docs(md: str, r: dict[str, Any]) -> None:
-    path = ROOT / "docs" / "performance.md"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(DOCS_HEAD + md + DOCS_TAIL)
-    log(f"wrote {path}")
+    """Replace the README's Performance section (between its markers) with this run's table."""
+    path = ROOT / "README.md"
+    text = path.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: the {README_START} / {README_END} markers are missing")
+    section = f"{README_START}\n{DOCS_HEAD}{md}{DOCS_TAIL}{README_END}"
+    path.write_text(text[:start] + section + text[end + len(README_END):])
+    log(f"rewrote the Performance section of {path}")
 
 
 DOCS_HEAD = """\
