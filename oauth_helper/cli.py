@@ -207,10 +207,10 @@ def _settings(ns: argparse.Namespace) -> Settings:
 def _configure_logging(settings: Settings) -> None:
     import logging
 
-    from .redact import ScrubFilter
+    from .redact import logging_filter
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(ScrubFilter())
+    handler.addFilter(logging_filter())
     handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
     root = logging.getLogger("oauth_helper")
     root.handlers[:] = [handler]

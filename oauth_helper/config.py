@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import paths
+from . import paths, redact
 from .errors import ConfigError, UnknownAccount
 from .providers import BUILTIN, GENERIC_HELP, HostPort, Provider, with_tenant
 
@@ -305,11 +305,13 @@ class _Builder:
             raise self.error(
                 where, "store", 'store = "command" needs store_read and store_write commands'
             )
+        client_secret = self._str(where, table, "client_secret")
+        redact.register(client_secret)
         return Account(
             name=name,
             provider=provider,
             client_id=self._str(where, table, "client_id"),
-            client_secret=self._str(where, table, "client_secret"),
+            client_secret=client_secret,
             store=store,
             store_read=commands["store_read"],
             store_write=commands["store_write"],

@@ -21,6 +21,12 @@ class OAuthHelperError(Exception):
 
     exit_code = EX_SOFTWARE
 
+    def __init__(self, *args: object) -> None:
+        # Messages may quote a provider, a server or a store; none may carry a secret we know.
+        from .redact import scrub
+
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
+
 
 class UsageError(OAuthHelperError):
     """The command line or an input protocol was used wrongly."""

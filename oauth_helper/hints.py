@@ -89,13 +89,23 @@ def lookup(code: str, description: str = "") -> Hint | None:
     return None
 
 
+def printable(text: str, limit: int = 300) -> str:
+    """Provider- or server-supplied text made safe for one terminal line: no control characters,
+    no escape sequences, no line breaks, bounded length.
+
+    >>> printable("bad\\nFAKE: \\x1b[2Jgone")
+    'bad?FAKE: ?[2Jgone'
+    """
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])
+
+
 def short_description(description: str) -> str:
     """The first line of a provider's error description, without Microsoft's trace/correlation IDs."""
     first = description.strip().splitlines()[0] if description.strip() else ""
     for cut in (" Trace ID:", " Correlation ID:", " Timestamp:"):
         if cut in first:
             first = first.split(cut, 1)[0]
-    return first.strip()[:300]
+    return printable(first.strip())
 
 
 # -- mail servers ---------------------------------------------------------------------------------

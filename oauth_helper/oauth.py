@@ -24,6 +24,8 @@ RETRY_ATTEMPTS = 3  # one try and two retries: enough for a blip, short enough f
 RETRY_BASE_DELAY = 0.5
 MAX_RETRY_AFTER = 5.0  # honour Retry-After, but a mail client is waiting
 DEFAULT_EXPIRES_IN = 3600  # RFC 6749 makes expires_in optional; both big providers use an hour
+MAX_EXPIRES_IN = 86400  # trust no access token for more than a day: refreshing early is harmless
+MAX_REFRESH_TOKEN_LIFETIME = 10 * 366 * 86400
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 T = TypeVar("T")
 
@@ -95,7 +97,8 @@ def error_for(code: str, description: str, endpoint: str) -> OAuthHelperError:
 
 
 def _describe(code: str, description: str) -> str:
-    text = code
+    text = hints.printable(code, 100)
+    code = text
     short = hints.short_description(description)
     if short:
         text = f"{code}: {short}" if code else short
@@ -112,8 +115,9 @@ class _RetryAfter(Exception):
 
 def retry_delay(error: TransientError, attempt: int) -> float:
     cause = error.__cause__
-    if isinstance(cause, _RetryAfter) and cause.value and cause.value.strip().isdigit():
-        return min(float(cause.value.strip()), MAX_RETRY_AFTER)
+    value = cause.value.strip() if isinstance(cause, _RetryAfter) and cause.value else ""
+    if value.isascii() and value.isdigit() and len(value) <= 9:
+        return min(float(value), MAX_RETRY_AFTER)
     return float(RETRY_BASE_DELAY * 2.0**attempt)
 
 
@@ -135,9 +139,16 @@ def with_retries(
 
 def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
     token = data.get("access_token")
-    if not isinstance(token, str) or not token or not token.isprintable() or " " in token:
+    # RFC 6750 tokens are visible ASCII; anything else would be a broken password for a client.
+    if (
+        not isinstance(token, str)
+        or not token
+        or not token.isascii()
+        or not token.isprintable()
+        or " " in token
+    ):
         raise TransientError(f"{endpoint} answered without a usable access_token")
-    expires_in = _number(data.get("expires_in"), DEFAULT_EXPIRES_IN)
+    expires_in = _number(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN)
     refresh = data.get("refresh_token")
     id_token = data.get("id_token")
     redact.register(token, *(v for v in (refresh, id_token) if isinstance(v, str)))
@@ -148,21 +159,36 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         id_token=id_token if isinstance(id_token, str) and id_token else None,
         scope=scope if isinstance(scope, str) else None,
-        refresh_token_expires_in=_number(data.get("refresh_token_expires_in"), None),
+        refresh_token_expires_in=_number(
+            data.get("refresh_token_expires_in"), None, MAX_REFRESH_TOKEN_LIFETIME
+        ),
         extra={
             k: v for k, v in data.items() if k not in ("access_token", "refresh_token", "id_token")
         },
     )
 
 
-def _number(value: object, default: float | None) -> Any:
+def _number(value: object, default: float | None, limit: float) -> Any:
+    """A positive finite number of seconds, at most `limit`; anything else gives `default`.
+
+    Some providers send numbers as strings; accept ASCII digits only, never inf, NaN or 1e999.
+    """
     if isinstance(value, bool):
         return default
-    if isinstance(value, (int, float)) and value > 0:
-        return float(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return float(value.strip())
-    return default
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+            return default
+        value = int(text)
+    if not isinstance(value, (int, float)):
+        return default
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return default
+    if not 0 < seconds < float("inf"):
+        return default
+    return min(seconds, limit)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
@@ -280,14 +306,31 @@ def discover(issuer: str, *, timeout: float) -> dict[str, Any]:
             "introspection_endpoint",
         ):
             value = data.get(key)
-            if value is not None and not (
-                isinstance(value, str) and value.startswith(("https://", "http://"))
-            ):
+            if value is not None and not is_http_url(value):
                 raise ProviderError(f"discovery document at {url}: {key} is not an http(s) URL")
         if not isinstance(data.get("token_endpoint"), str):
             raise ProviderError(f"discovery document at {url} has no token_endpoint")
+        claimed = data.get("issuer")
+        # RFC 8414 §3.3 / OpenID Discovery §4.3: the document must be about the issuer we asked.
+        if isinstance(claimed, str) and claimed.rstrip("/") != base:
+            raise ProviderError(
+                f"discovery document at {url} is for issuer {hints.printable(claimed, 100)!r}, "
+                f"not {base!r}"
+            )
         return data
     raise ProviderError(f"no discovery document for issuer {issuer} ({last})")
+
+
+def is_http_url(value: object) -> bool:
+    """An absolute http(s) URL with a host and nothing a request line could not carry.
+
+    >>> is_http_url("https://login.example/oauth2/token"), is_http_url("https://"), is_http_url("ftp://x")
+    (True, False, False)
+    """
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        return False
+    host = value.partition("://")[2].split("/", 1)[0]
+    return bool(host) and value.isascii() and value.isprintable() and " " not in value
 
 
 def _get_ok_or_404(url: str, deadline: float, timeout: float) -> http.Response | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import logging
+TYPE_CHECKING = False  # not `import typing`: errors.py imports this module on the hot path
+if TYPE_CHECKING:
+    import logging
 
 _SECRETS: set[str] = set()
 MIN_SECRET_LENGTH = 6  # shorter strings would scrub ordinary words
@@ -21,16 +23,19 @@ def scrub(text: str) -> str:
     return text
 
 
-class ScrubFilter(logging.Filter):
-    """A logging filter that renders the message and removes every known secret from it."""
+def logging_filter() -> logging.Filter:
+    """A logging.Filter that renders each record and removes every known secret from it."""
+    import logging
+    import traceback
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
-        record.args = None
-        if record.exc_info:
-            import traceback
+    class ScrubFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = scrub(record.getMessage())
+            record.args = None
+            if record.exc_info:
+                record.msg += "\n" + scrub("".join(traceback.format_exception(*record.exc_info)))
+                record.exc_info = None
+                record.exc_text = None
+            return True
 
-            record.msg += "\n" + scrub("".join(traceback.format_exception(*record.exc_info)))
-            record.exc_info = None
-            record.exc_text = None
-        return True
+    return ScrubFilter()

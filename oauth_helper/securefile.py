@@ -66,18 +66,39 @@ def read_private(path: str) -> bytes | None:
 
 
 def ensure_private_dir(path: str) -> None:
-    """Create `path` as a 0700 directory if needed; refuse one that others can reach."""
+    """Create `path` as a 0700 directory if needed; refuse one that others can reach.
+
+    Missing parents (~/.cache on a fresh account) are created 0700 too, as the XDG base
+    directory specification asks; os.makedirs would give them the umask's mode.
+    """
+    missing = []
+    head = os.path.abspath(path)
+    while not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+            os.chmod(directory, 0o700)  # mkdir's mode is filtered through the umask
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise InsecureFile(f"cannot create directory {directory}: {e.strerror}") from None
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
     except OSError as e:
-        raise InsecureFile(f"cannot create directory {path}: {e.strerror}") from None
-    _check(os.lstat(path), path, directory=True)
+        raise InsecureFile(f"cannot use directory {path}: {e.strerror}") from None
+    _check(st, path, directory=True)
 
 
 def write_private(path: str, data: bytes) -> None:
     """Atomically replace `path` with `data`: a 0600 temporary file in the same directory, renamed."""
     directory = os.path.dirname(path)
     ensure_private_dir(directory)
+    _remove_orphans(directory, os.path.basename(path))
     tmp = os.path.join(
         directory, f".{os.path.basename(path)}.{os.getpid()}.{time.monotonic_ns()}.tmp"
     )
@@ -102,6 +123,34 @@ def write_private(path: str, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _remove_orphans(directory: str, name: str) -> None:
+    """Delete temporary files of `name` left by writers that were killed (their pid is gone)."""
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        pid = entry[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            import contextlib  # here, not at the top: this module is on the hot path
+
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, entry))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (or cannot tell): leave its file alone
+    return True
 
 
 def _replace(src: str, dst: str) -> None:
@@ -145,7 +194,14 @@ class exclusive_lock:
         if self._path in exclusive_lock._held:
             return
         ensure_private_dir(os.path.dirname(self._path))
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
+        except OSError as e:
+            if os.path.islink(self._path):
+                raise InsecureFile(
+                    f"{self._path} is a symbolic link; refusing to follow it"
+                ) from None
+            raise InsecureFile(f"cannot open lock file {self._path}: {e.strerror}") from None
         try:
             _acquire(fd, self._path, self._timeout)
         except BaseException:

@@ -8,7 +8,7 @@ import os
 import time
 from typing import Any
 
-from . import paths, securefile
+from . import paths, redact, securefile
 from .errors import OAuthHelperError
 
 
@@ -31,7 +31,7 @@ def record_refresh(account: str, ok: bool, message: str = "") -> None:
     now = time.time()
     state["last_refresh_at"] = now
     state["last_refresh_ok"] = ok
-    state["last_refresh_message"] = message[:300]
+    state["last_refresh_message"] = redact.scrub(message)[:300]
     if ok:
         state["last_success_at"] = now
     with contextlib.suppress(OAuthHelperError, OSError):

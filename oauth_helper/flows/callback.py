@@ -12,14 +12,20 @@ from dataclasses import dataclass, field
 
 from .. import hints
 from ..errors import OAuthHelperError, ProviderError, TransientError
+from ..hints import printable
 from .common import AuthorizationDenied, CallbackError, StateMismatch
 
 MAX_CODE_LENGTH = 4096  # Microsoft's codes are long (~1-2 KB); nothing real comes close to this
 MAX_PASTE_LENGTH = 16384
 _CODE_RE = re.compile(r"[\x21-\x7e]+")  # visible ASCII, no spaces
 _QUERY_MARKERS = re.compile(r"(?:^|[?&#])(?:code|error|state)=")
-_DENIED = ("access_denied", "login_required", "consent_required", "interaction_required",
-           "account_selection_required")
+_DENIED = (
+    "access_denied",
+    "login_required",
+    "consent_required",
+    "interaction_required",
+    "account_selection_required",
+)
 _TRANSIENT = ("server_error", "temporarily_unavailable")
 
 
@@ -42,15 +48,17 @@ class Callback:
 def parse_query(query: str) -> Callback:
     """The parameters of a redirect's query string (without the leading '?')."""
     try:
-        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True, strict_parsing=False,
-                                       errors="strict", max_num_fields=64)
+        pairs = urllib.parse.parse_qsl(
+            query, keep_blank_values=True, strict_parsing=False, errors="strict", max_num_fields=64
+        )
     except ValueError:  # bad percent-encoding of UTF-8, or an absurd number of fields
-        raise CallbackError("the redirect URL is malformed (bad encoding or too many parameters)"
-                            ) from None
+        raise CallbackError(
+            "the redirect URL is malformed (bad encoding or too many parameters)"
+        ) from None
     values: dict[str, str] = {}
     for name, value in pairs:
         if name in values:
-            raise CallbackError(f"the redirect URL carries {_printable(name)!r} more than once")
+            raise CallbackError(f"the redirect URL carries {printable(name)!r} more than once")
         values[name] = value
     code = values.get("code")
     error = values.get("error")
@@ -61,9 +69,10 @@ def parse_query(query: str) -> Callback:
     return Callback(
         code=code,
         state=values.get("state"),
-        error=_printable(error) if error is not None else None,
-        error_description=_printable(values["error_description"])
-        if "error_description" in values else None,
+        error=printable(error) if error is not None else None,
+        error_description=printable(values["error_description"])
+        if "error_description" in values
+        else None,
         iss=values.get("iss"),
     )
 
@@ -85,24 +94,36 @@ def parse_pasted(text: str) -> Callback:
             query = fragment  # a provider that answered in the fragment (response_mode=fragment)
         return parse_query(query.lstrip("?#&"))
     if "://" in stripped or stripped.lower().startswith(("http:", "https:")):
-        raise CallbackError("the pasted URL has no code= in it: paste the URL of the page the "
-                            "browser ended on after signing in")
+        raise CallbackError(
+            "the pasted URL has no code= in it: paste the URL of the page the "
+            "browser ended on after signing in"
+        )
     return Callback(code=_check_code(stripped))
 
 
-def code_from(callback: Callback, state: str, *, issuer: str | None = None,
-              require_state: bool = True) -> str:
+def code_from(
+    callback: Callback, state: str, *, issuer: str | None = None, require_state: bool = True
+) -> str:
     """The code of a callback for the attempt that sent `state`; an error for anything else."""
     if callback.state is None:
         if require_state:  # a pasted bare code (or URL without state) has nothing to compare
-            raise StateMismatch("the redirect carries no state parameter; it does not belong "
-                                "to this authorization")
+            raise StateMismatch(
+                "the redirect carries no state parameter; it does not belong to this authorization"
+            )
     elif callback.state != state:
-        raise StateMismatch("the state parameter does not match this authorization (a URL from "
-                            "another attempt?); nothing was stored, run the command again")
-    if callback.iss is not None and issuer is not None and callback.iss.rstrip("/") != issuer.rstrip("/"):
-        raise CallbackError(f"the redirect comes from issuer {_printable(callback.iss)!r}, not "
-                            f"{issuer!r}; nothing was stored")
+        raise StateMismatch(
+            "the state parameter does not match this authorization (a URL from "
+            "another attempt?); nothing was stored, run the command again"
+        )
+    if (
+        callback.iss is not None
+        and issuer is not None
+        and callback.iss.rstrip("/") != issuer.rstrip("/")
+    ):
+        raise CallbackError(
+            f"the redirect comes from issuer {printable(callback.iss)!r}, not "
+            f"{issuer!r}; nothing was stored"
+        )
     if callback.error is not None:
         raise error_for_callback(callback.error, callback.error_description or "")
     if callback.code is None:  # parse_query guarantees code or error
@@ -116,12 +137,16 @@ def error_for_callback(code: str, description: str) -> OAuthHelperError:
     detail = f"{code}: {short}" if short else code
     hint = hints.lookup(code, description)
     if code in _TRANSIENT:
-        return TransientError(f"the provider could not complete the sign-in ({detail}); try again later")
+        return TransientError(
+            f"the provider could not complete the sign-in ({detail}); try again later"
+        )
     if code in _DENIED:
         why = "the sign-in was declined or not completed"
         return AuthorizationDenied(f"{why} ({detail}); run the command again to retry")
     if hint is not None:
-        return ProviderError(f"the provider refused the authorization: {hint.explanation} ({detail})")
+        return ProviderError(
+            f"the provider refused the authorization: {hint.explanation} ({detail})"
+        )
     return ProviderError(f"the provider refused the authorization request ({detail})")
 
 
@@ -136,16 +161,12 @@ def _check_code(code: str) -> str:
     if len(code) > MAX_CODE_LENGTH:
         raise CallbackError("the code is too long to be an authorization code")
     if not _CODE_RE.fullmatch(code):
-        raise CallbackError("that does not look like an authorization code (it contains spaces or "
-                            "characters a code never has)")
+        raise CallbackError(
+            "that does not look like an authorization code (it contains spaces or "
+            "characters a code never has)"
+        )
     return code
 
 
 def _is_ascii(text: str) -> bool:
     return all(ord(c) < 128 for c in text)
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    """Provider-supplied text made safe for one line on a terminal."""
-    cleaned = "".join(c if c.isprintable() else "?" for c in text)
-    return cleaned[:limit]

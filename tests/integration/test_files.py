@@ -91,12 +91,6 @@ def test_file_store_is_private_under_umask_000(tmp_path: Path) -> None:
     assert _mode(only) == 0o600
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: securefile.ensure_private_dir uses os.makedirs(mode=0o700), which gives the "
-    "*intermediate* directories it creates (e.g. a missing ~/.cache) the umask's mode: "
-    "0777 under umask 000 (XDG asks for 0700)",
-)
 def test_missing_xdg_base_dirs_are_created_private(tmp_path: Path, provider: LocalProvider) -> None:
     env = make_account(tmp_path, provider, ACCOUNT)
     fresh = tmp_path / "home" / "new-cache"
@@ -185,12 +179,6 @@ def test_loose_cache_directory_refused(account_env: dict[str, str]) -> None:
     assert str(directory) in err and "chmod 700" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: securefile.exclusive_lock opens the lock file with O_NOFOLLOW but does not "
-    "catch the ELOOP OSError: a symlinked lock file is an 'internal error' (exit 70) instead "
-    "of InsecureFile (exit 78) naming the file",
-)
 def test_symlinked_lock_file_refused(account_env: dict[str, str], tmp_path: Path) -> None:
     lock = cache_file(account_env, ACCOUNT).with_suffix(".lock")
     lock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -235,3 +223,29 @@ def test_directories_created_by_a_fresh_user_are_private(
     assert run_cli(env, "token", ACCOUNT).returncode == 0
     assert _mode(Path(env["XDG_CACHE_HOME"]) / "oauth-helper") == 0o700
     assert _mode(cache_file(env, ACCOUNT)) == 0o600
+
+
+def test_temporary_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
+    """A writer killed between creating its temporary file and the rename leaves an orphan;
+    the next write in that directory removes orphans whose process is gone (ours stays)."""
+    import subprocess
+    import sys
+
+    from oauth_helper import securefile
+
+    target = tmp_path / "d" / "acct.json"
+    securefile.write_private(str(target), b"{}")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    orphan = target.parent / f".acct.json.{dead}.123.tmp"
+    orphan.write_bytes(b'{"refresh_token": "old"}')
+    unrelated = target.parent / ".other.json.1.2.tmp"
+    unrelated.write_bytes(b"x")
+    securefile.write_private(str(target), b'{"a": 1}')
+    assert not orphan.exists()
+    assert unrelated.exists()  # another file's temporaries are not ours to judge
+    assert target.read_bytes() == b'{"a": 1}'

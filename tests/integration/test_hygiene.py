@@ -133,12 +133,6 @@ def test_every_command_with_debug_keeps_secrets_out_of_stderr(
     assert 77 in codes and 75 in codes  # the hostile answers really were exercised
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: tokens._refresh_locked passes str(e) of the provider's error (which quotes "
-    "error_description unscrubbed) to state.record_refresh, so an echoed refresh token lands "
-    "in <account>.state.json",
-)
 def test_state_file_records_no_secret(hostile_env: dict[str, str], provider: LocalProvider) -> None:
     current = stored_refresh_token(hostile_env, ACCOUNT) or ""
     provider.fail_next(
@@ -151,11 +145,6 @@ def test_state_file_records_no_secret(hostile_env: dict[str, str], provider: Loc
         assert current not in path.read_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: oauth.error_for puts the provider's error_description into the exception "
-    "message unscrubbed; only cli._report scrubs, so str(exception) carries an echoed secret",
-)
 def test_exception_text_carries_no_secret(
     hostile_env: dict[str, str], provider: LocalProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -305,12 +294,6 @@ def test_lock_and_cache_names_carry_no_secret(hostile_env: dict[str, str]) -> No
     assert not any(token[:12] in n for n in names)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the provider's error text, echoing the configured client_secret, is kept in "
-    "<account>.state.json and `status` prints it: status scrubs only the secrets of the store, "
-    "not the config's client_secret",
-)
 def test_status_never_shows_the_client_secret(
     hostile_env: dict[str, str], provider: LocalProvider
 ) -> None:
