@@ -31,6 +31,20 @@ def account_env(tmp_path: Path, provider: LocalProvider) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_keyring_backend() -> Iterator[None]:
+    """keyring caches its backend per process; a test that pins another one must not leak it."""
+    import sys
+
+    core = sys.modules.get("keyring.core")
+    if core is not None:
+        core._keyring_backend = None  # type: ignore[attr-defined]
+    yield
+    core = sys.modules.get("keyring.core")
+    if core is not None:
+        core._keyring_backend = None  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
 def _no_real_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # In-process code under test must never touch the real user's dirs.
     for name, sub in (

@@ -192,7 +192,7 @@ def test_rejected_token_fails_visibly(
     assert "No mailbox is open" in shown, shown
     if client == "mutt":  # neomutt's error message is replaced before it is ever drawn
         assert f"{mechanism} authentication failed" in shown, shown
-    log = bed.wait_for_log("Provided token is not valid")
+    log = bed.wait_for_line(rf"imap-login: .*method={mechanism},")
     assert f"oauth2({user},{bed.host}," in log, log
     imap_attempts = [
         line

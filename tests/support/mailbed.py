@@ -28,6 +28,7 @@ import grp
 import os
 import pty
 import pwd
+import re
 import select
 import signal
 import socket
@@ -385,6 +386,20 @@ protocol imap {{
         while True:
             text = self.log_text()
             if needle in text or time.monotonic() >= deadline:
+                return text
+            time.sleep(0.05)
+
+    def wait_for_line(self, pattern: str, timeout: float = 10.0) -> str:
+        """The log once one of its lines matches the regular expression ``pattern``.
+
+        Dovecot writes a login process's "Disconnected" line only when the connection closes,
+        which for a failed login can be seconds after the auth process's own line.
+        """
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log_text()
+            if any(regex.search(line) for line in text.splitlines()) or time.monotonic() >= deadline:
                 return text
             time.sleep(0.05)
 
