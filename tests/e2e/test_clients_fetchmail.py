@@ -8,7 +8,6 @@ through SSL_CERT_FILE, which Python's default TLS context honours.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,12 +26,6 @@ from tests.support.provider import LocalProvider
 pytestmark = pytest.mark.e2e
 
 ACCOUNT = "alice@example.test"  # stands for alice@gmail.com
-
-
-@pytest.fixture
-def bed(tmp_path: Path, provider: LocalProvider) -> Iterator[MailBed]:
-    with MailBed(tmp_path / "bed", provider.introspection_endpoint) as b:
-        yield b
 
 
 @pytest.fixture

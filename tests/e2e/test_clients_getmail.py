@@ -114,12 +114,6 @@ def user(tmp_path: Path) -> Iterator[MailUser]:
 
 
 @pytest.fixture
-def bed(tmp_path: Path, provider: LocalProvider) -> Iterator[MailBed]:
-    with MailBed(tmp_path / "bed", provider.introspection_endpoint) as b:
-        yield b
-
-
-@pytest.fixture
 def env(user: MailUser, provider: LocalProvider, bed: MailBed) -> dict[str, str]:
     env = make_account(user.root, provider, ACCOUNT)
     for sub in ("cur", "new", "tmp"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,6 @@ pytestmark = pytest.mark.e2e
 GMAIL = "alice@example.test"  # stands for alice@gmail.com in the contrib file
 OUTLOOK = "bob@example.test"  # stands for bob@contoso.com
 RCPT = "rcpt@example.org"
-
-
-@pytest.fixture
-def bed(tmp_path: Path, provider: LocalProvider) -> Iterator[MailBed]:
-    with MailBed(tmp_path / "bed", provider.introspection_endpoint) as b:
-        yield b
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,12 +40,6 @@ CASES = [
     ("neomutt", "neomutt/neomuttrc-outlook", OUTLOOK, "XOAUTH2"),
 ]
 IDS = [case[1].split("/")[1] for case in CASES]
-
-
-@pytest.fixture
-def bed(tmp_path: Path, provider: LocalProvider) -> Iterator[MailBed]:
-    with MailBed(tmp_path / "bed", provider.introspection_endpoint) as b:
-        yield b
 
 
 @pytest.fixture

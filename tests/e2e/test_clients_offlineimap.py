@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,6 @@ from tests.support.provider import LocalProvider
 pytestmark = pytest.mark.e2e
 
 ACCOUNT = "alice@example.test"  # stands for alice@gmail.com
-
-
-@pytest.fixture
-def bed(tmp_path: Path, provider: LocalProvider) -> Iterator[MailBed]:
-    with MailBed(tmp_path / "bed", provider.introspection_endpoint) as b:
-        yield b
 
 
 @pytest.fixture

@@ -47,12 +47,6 @@ def provider() -> Iterator[LocalProvider]:
 
 
 @pytest.fixture
-def bed(tmp_path: Path, provider: LocalProvider) -> Iterator[MailBed]:
-    with MailBed(tmp_path / "bed", provider.introspection_endpoint) as b:
-        yield b
-
-
-@pytest.fixture
 def env(tmp_path: Path, provider: LocalProvider, bed: MailBed) -> dict[str, str]:
     require_binary("git")
     done = subprocess.run(
