@@ -10,80 +10,14 @@ Both count the connections they accepted, so a test can show the client really t
 
 from __future__ import annotations
 
-import datetime
 import socket
 import ssl
-import subprocess
 import tempfile
 import threading
 from pathlib import Path
 from types import TracebackType
 
-
-def make_self_signed(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
-    """A self-signed certificate and key for `host` (cryptography if present, else openssl)."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    try:
-        import ipaddress
-
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-    except ImportError:
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                f"/CN={host}",
-                "-addext",
-                f"subjectAltName=IP:{host}",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
-        return cert, key
-    private = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
-            critical=False,
-        )
-        .sign(private, hashes.SHA256())
-    )
-    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key.chmod(0o600)
-    return cert, key
+from tests.support.mailbed import make_certificate
 
 
 class _Listener:
@@ -149,7 +83,7 @@ class UntrustedTLSServer(_Listener):
     def __init__(self) -> None:
         super().__init__()
         self._dir = tempfile.TemporaryDirectory(prefix="oauth-helper-tls-")
-        cert, key = make_self_signed(Path(self._dir.name))
+        cert, key = make_certificate(Path(self._dir.name))
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.load_cert_chain(cert, key)
         self.handshakes_completed = 0
