@@ -105,9 +105,16 @@ def _serve_cached(args: list[str], held: list[securefile.exclusive_lock]) -> int
     margin = int(min_validity) if min_validity is not None else cache.DEFAULT_MIN_VALIDITY
     cached = cache.load_quietly(account)
     if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
+        from .errors import TransientError
+
         lock = cache.lock(account)
         try:
             lock.acquire()
+        except TransientError as e:
+            # Waited the whole lock timeout already: waiting once more in the full path would
+            # double what the mail client sits through.
+            sys.stderr.write(f"{PROG}: {e}\n")
+            return e.exit_code
         except Exception:
             return None  # the full path reports lock and file problems properly
         held.append(lock)

@@ -368,3 +368,37 @@ def test_keyring_store_end_to_end(tmp_path: Path, provider: LocalProvider) -> No
         assert after != before and provider.is_refresh_token_valid(after or "")
     finally:
         del os.environ["PYTHON_KEYRING_BACKEND"]
+
+
+def test_a_lock_held_too_long_is_a_temporary_failure_after_one_wait(
+    account_env: dict[str, str],
+    provider: LocalProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Another process stuck inside a refresh (a pinentry prompt, a dead network) holds the lock:
+    the caller gives up after one lock timeout with exit 75, not after two."""
+    import fcntl
+    import os
+
+    from oauth_helper import cache, cli
+
+    printed(token(account_env))
+    expire_cache(account_env)
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "HOME"):
+        monkeypatch.setenv(name, account_env[name])
+    monkeypatch.setattr(cache, "LOCK_TIMEOUT", 1.0)
+    monkeypatch.setattr(cache.lock, "__defaults__", (1.0,))
+    fd = os.open(cache.lock_path_for(ACCOUNT), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held by "another process" (another open file)
+        started = time.monotonic()
+        code = cli.main(["token", ACCOUNT])
+        elapsed = time.monotonic() - started
+    finally:
+        os.close(fd)
+    out, err = capsys.readouterr()
+    assert code == 75 and out == ""
+    assert "held" in err and err.count("\n") == 1
+    assert 1.0 <= elapsed < 1.8  # one wait; two would be 2 s or more
+    assert provider.counts[REFRESHES] == 1
