@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from . import config, hints, redact, sasl
 from .config import Account
 from .errors import EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError, UsageError
+from .jsondata import json_object, jwt_claims
 from .settings import Settings
 
 NET_TIMEOUT = 15.0  # per connection and per read: a slow server is a finding, not a hang
@@ -589,16 +590,9 @@ def inspect_token(account: Account, token: str, timeout: float) -> TokenFacts | 
 
 
 def _post_json(url: str, form: dict[str, str], timeout: float) -> dict[str, Any] | None:
-    import json
-
     from . import http
 
-    response = http.post_form(url, form, timeout=timeout)
-    try:
-        data = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
+    return json_object(http.post_form(url, form, timeout=timeout).body)
 
 
 def facts_from_claims(source: str, data: dict[str, Any], *, active: bool | None) -> TokenFacts:
@@ -623,25 +617,3 @@ def facts_from_claims(source: str, data: dict[str, Any], *, active: bool | None)
         user=user,
         audience=audience if isinstance(audience, str) else None,
     )
-
-
-def jwt_claims(token: str) -> dict[str, Any] | None:
-    """The payload of a JWT access token (Microsoft's are), unverified: for diagnosis only.
-
-    >>> jwt_claims("eyJhbGciOiJub25lIn0.eyJzY3AiOiJTTVRQLlNlbmQifQ.")
-    {'scp': 'SMTP.Send'}
-    >>> jwt_claims("opaque-token") is None
-    True
-    """
-    import binascii
-    import json
-
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        data = json.loads(binascii.a2b_base64(payload.replace("-", "+").replace("_", "/")))
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None

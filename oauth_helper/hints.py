@@ -229,7 +229,8 @@ def decode_challenge(data: bytes | str) -> dict[str, str] | None:
     True
     """
     import binascii
-    import json
+
+    from .jsondata import json_object
 
     raw = data.encode("ascii", "replace") if isinstance(data, str) else bytes(data)
     raw = raw.strip()
@@ -239,10 +240,10 @@ def decode_challenge(data: bytes | str) -> dict[str, str] | None:
         except (binascii.Error, ValueError):
             return None
     try:
-        parsed = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        parsed = json_object(raw.decode("utf-8"))
+    except UnicodeDecodeError:
         return None
-    if not isinstance(parsed, dict) or not parsed:
+    if not parsed:
         return None
     return {str(k): str(v) for k, v in parsed.items() if isinstance(v, (str, int, float))}
 

@@ -6,13 +6,11 @@ endpoint over TLS in answer to our own request (OpenID Connect Core §3.1.3.7, p
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
 from . import http, redact
 from .errors import AuthorizationRequired, TransientError
+from .jsondata import json_object, jwt_claims
 
 NAME_CLAIMS = ("email", "preferred_username", "upn")
 GOOGLE_USERINFO = "https://openidconnect.googleapis.com/v1/userinfo"
@@ -28,17 +26,11 @@ class InvalidIdToken(AuthorizationRequired):
 
 def decode_claims(id_token: str) -> dict[str, Any]:
     """The payload of a JWT (header.payload.signature) as a dict; InvalidIdToken if unreadable."""
-    parts = id_token.split(".")
-    if len(parts) != 3:
+    if len(id_token.split(".")) != 3:
         raise InvalidIdToken("the id_token from the token endpoint is not a JWT")
-    payload = parts[1]
-    try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidIdToken("the id_token from the token endpoint cannot be decoded") from None
-    if not isinstance(claims, dict):
-        raise InvalidIdToken("the id_token payload is not a JSON object")
+    claims = jwt_claims(id_token)
+    if claims is None:
+        raise InvalidIdToken("the id_token from the token endpoint cannot be decoded")
     return claims
 
 
@@ -87,8 +79,5 @@ def userinfo_name(endpoint: str, access_token: str, *, timeout: float) -> str | 
         return None
     if response.status != 200:
         return None
-    try:
-        data = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return signed_in_name(data) if isinstance(data, dict) else None
+    data = json_object(response.body)
+    return signed_in_name(data) if data is not None else None

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from . import hints, http, redact
 from .config import Account
 from .errors import AuthorizationRequired, OAuthHelperError, ProviderError, TransientError
+from .jsondata import json_object
 from .providers import Provider
 
 RETRY_ATTEMPTS = 3  # one try and two retries: enough for a blip, short enough for a mail client
@@ -57,7 +58,7 @@ class OAuthError(OAuthHelperError):
 def parse_token_response(response: http.Response, endpoint: str) -> TokenResponse:
     """Sort one token endpoint answer into a TokenResponse or the right error."""
     status = response.status
-    data = _json_object(response.body)
+    data = json_object(response.body)
     if status == 200:
         if data is None:
             raise TransientError(f"{endpoint} answered 200 with a body that is not a JSON object")
@@ -191,14 +192,6 @@ def _number(value: object, default: float | None, limit: float) -> Any:
     return min(seconds, limit)
 
 
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 # -- requests ------------------------------------------------------------------------------------
 
 
@@ -261,7 +254,7 @@ def revoke(
         response = http.post_form(endpoint, form, timeout=_remaining(deadline, timeout))
         if response.status == 200:
             return
-        data = _json_object(response.body) or {}
+        data = json_object(response.body) or {}
         if response.status in TRANSIENT_STATUS:
             raise TransientError(
                 f"{_host(endpoint)} answered HTTP {response.status} to the revocation"
@@ -295,7 +288,7 @@ def discover(issuer: str, *, timeout: float) -> dict[str, Any]:
         if response is None:
             last = f"{url} not found"
             continue
-        data = _json_object(response.body)
+        data = json_object(response.body)
         if data is None:
             raise ProviderError(f"discovery document at {url} is not a JSON object")
         for key in (
@@ -381,7 +374,7 @@ def resolve(provider: Provider, *, timeout: float) -> Provider:
     path = os.path.join(paths.cache_dir(), f"discovery-{key}.json")
     data: dict[str, Any] | None = None
     try:
-        cached = _json_object(securefile.read_private(path) or b"")
+        cached = json_object(securefile.read_private(path) or b"")
         if cached and time.time() - float(cached.get("fetched_at", 0)) < DISCOVERY_TTL:
             data = cached.get("metadata")
     except (OAuthHelperError, TypeError, ValueError):

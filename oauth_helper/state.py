@@ -10,6 +10,7 @@ from typing import Any
 
 from . import paths, redact, securefile
 from .errors import OAuthHelperError
+from .jsondata import json_object
 
 
 def path_for(account: str) -> str:
@@ -19,10 +20,9 @@ def path_for(account: str) -> str:
 def load(account: str) -> dict[str, Any]:
     try:
         data = securefile.read_private(path_for(account))
-        parsed = json.loads(data) if data else {}
-    except (OAuthHelperError, ValueError):
+    except OAuthHelperError:
         return {}
-    return parsed if isinstance(parsed, dict) else {}
+    return (json_object(data) if data else None) or {}
 
 
 def record_refresh(account: str, ok: bool, message: str = "") -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from typing import Any
 
 from .. import http, oauth, redact
 from ..errors import AuthorizationRequired, ProviderError, TransientError
+from ..jsondata import json_object
 from .common import AuthorizationDenied, FlowContext, FlowUnavailable, register_tokens
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -65,7 +65,7 @@ def request_codes(ctx: FlowContext) -> DeviceGrant:
         return response
 
     response = oauth.with_retries(once, deadline=deadline)
-    data = _json(response.body)
+    data = json_object(response.body)
     if response.status != 200 or data is None:
         code = str(data.get("error", "")) if data else f"HTTP {response.status}"
         description = str(data.get("error_description", "")) if data else ""
@@ -123,7 +123,7 @@ def poll(ctx: FlowContext, grant: DeviceGrant, *, sleep: Callable[[float], None]
         deadline = clock() + 2 * ctx.http_timeout
         response = oauth.with_retries(
             lambda: _post_transient_checked(endpoint, form, ctx.http_timeout), deadline=deadline)
-        data = _json(response.body)
+        data = json_object(response.body)
         error = str(data.get("error", "")) if data and response.status != 200 else ""
         if error == "authorization_pending":
             continue
@@ -156,14 +156,6 @@ def _shown_url(value: object) -> bool:
 def _expired(grant: DeviceGrant) -> DeviceCodeExpired:
     return DeviceCodeExpired(f"the code {grant.user_code} expired before the sign-in was approved "
                              "(expired_token); run the command again for a new code")
-
-
-def _json(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _positive(value: object, default: float, limit: float) -> float:
