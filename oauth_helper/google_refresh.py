@@ -89,7 +89,7 @@ def _refresh_once(
         if transport.last is None:
             raise TransientError(f"Google token refresh failed: {type(e).__name__}") from None
         try:
-            oauth.parse_token_response(transport.last, oauth._host(endpoint))
+            oauth.parse_token_response(transport.last, oauth.host_of(endpoint))
         except TransientError as transient:
             if transport.last.status in _LIBRARY_RETRIED:
                 transient.no_retry = True  # type: ignore[attr-defined]
@@ -100,4 +100,4 @@ def _refresh_once(
         ) from None
     assert transport.last is not None
     # The raw answer carries what Credentials drops (refresh_token_expires_in) and is the truth.
-    return oauth.parse_token_response(transport.last, oauth._host(endpoint))
+    return oauth.parse_token_response(transport.last, oauth.host_of(endpoint))

@@ -29,6 +29,7 @@ MAX_EXPIRES_IN = 86400  # trust no access token for more than a day: refreshing 
 MAX_REFRESH_TOKEN_LIFETIME = 10 * 366 * 86400
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
         or " " in token
     ):
         raise TransientError(f"{endpoint} answered without a usable access_token")
-    expires_in = _number(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN)
+    expires_in = seconds(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN)
     refresh = data.get("refresh_token")
     id_token = data.get("id_token")
     redact.register(token, *(v for v in (refresh, id_token) if isinstance(v, str)))
@@ -160,7 +161,7 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         id_token=id_token if isinstance(id_token, str) and id_token else None,
         scope=scope if isinstance(scope, str) else None,
-        refresh_token_expires_in=_number(
+        refresh_token_expires_in=seconds(
             data.get("refresh_token_expires_in"), None, MAX_REFRESH_TOKEN_LIFETIME
         ),
         extra={
@@ -169,27 +170,27 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
     )
 
 
-def _number(value: object, default: float | None, limit: float) -> Any:
-    """A positive finite number of seconds, at most `limit`; anything else gives `default`.
+def seconds(value: object, default: D, limit: float) -> float | D:
+    """A positive number of seconds from a provider's JSON, at most `limit`; else `default`.
 
-    Some providers send numbers as strings; accept ASCII digits only, never inf, NaN or 1e999.
+    Some providers send numbers as strings: ASCII digits only (float() would take "²").
+    Absurdly large values are clamped to `limit`; zero, negatives, inf, NaN give `default`.
+
+    >>> seconds("3599", 3600.0, 86400), seconds(10**400, 3600.0, 86400), seconds(0, 3600.0, 86400)
+    (3599.0, 86400.0, 3600.0)
     """
     if isinstance(value, bool):
         return default
     if isinstance(value, str):
         text = value.strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        if not (text.isascii() and text.isdigit()):
             return default
-        value = int(text)
-    if not isinstance(value, (int, float)):
+        value = int(text) if len(text) <= 18 else limit  # more digits than any limit has
+    if isinstance(value, int) and value > limit:
+        value = limit
+    if not isinstance(value, (int, float)) or not 0 < value < float("inf"):  # also refuses NaN
         return default
-    try:
-        seconds = float(value)
-    except OverflowError:
-        return default
-    if not 0 < seconds < float("inf"):
-        return default
-    return min(seconds, limit)
+    return min(float(value), limit)
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -213,7 +214,7 @@ def token_request(provider: Provider, form: Mapping[str, str], *, timeout: float
     deadline = time.monotonic() + 2 * timeout
     return with_retries(
         lambda: parse_token_response(
-            http.post_form(endpoint, form, timeout=_remaining(deadline, timeout)), _host(endpoint)
+            http.post_form(endpoint, form, timeout=_remaining(deadline, timeout)), host_of(endpoint)
         ),
         deadline=deadline,
     )
@@ -257,14 +258,14 @@ def revoke(
         data = json_object(response.body) or {}
         if response.status in TRANSIENT_STATUS:
             raise TransientError(
-                f"{_host(endpoint)} answered HTTP {response.status} to the revocation"
+                f"{host_of(endpoint)} answered HTTP {response.status} to the revocation"
             )
         if data.get("error") == "invalid_token":
             return  # already dead: that is what we wanted
         raise error_for(
             str(data.get("error") or f"HTTP {response.status}"),
             str(data.get("error_description", "")),
-            _host(endpoint),
+            host_of(endpoint),
         )
 
     with_retries(once, deadline=deadline)
@@ -331,7 +332,7 @@ def _get_ok_or_404(url: str, deadline: float, timeout: float) -> http.Response |
     if response.status in (404, 400, 405):
         return None
     if response.status in TRANSIENT_STATUS:
-        raise TransientError(f"{_host(url)} answered HTTP {response.status} to discovery")
+        raise TransientError(f"{host_of(url)} answered HTTP {response.status} to discovery")
     if response.status != 200:
         raise ProviderError(f"{url} answered HTTP {response.status}")
     return response
@@ -347,7 +348,8 @@ def _remaining(deadline: float, timeout: float) -> float:
     return max(1.0, min(timeout, deadline - time.monotonic()))
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
+    """The host[:port] of an endpoint URL, for messages."""
     rest = url.partition("://")[2]
     return rest.split("/", 1)[0] or url
 

@@ -58,19 +58,14 @@ def request_codes(ctx: FlowContext) -> DeviceGrant:
     form.update(ctx.client_form())
     deadline = time.monotonic() + 2 * ctx.http_timeout
 
-    def once() -> http.Response:
-        response = http.post_form(endpoint, form, timeout=ctx.http_timeout)
-        if response.status in oauth.TRANSIENT_STATUS:
-            raise TransientError(f"{_host(endpoint)} answered HTTP {response.status}; try again later")
-        return response
-
-    response = oauth.with_retries(once, deadline=deadline)
+    response = oauth.with_retries(
+        lambda: _post_transient_checked(endpoint, form, ctx.http_timeout), deadline=deadline)
     data = json_object(response.body)
     if response.status != 200 or data is None:
         code = str(data.get("error", "")) if data else f"HTTP {response.status}"
         description = str(data.get("error_description", "")) if data else ""
-        raise oauth.error_for(code, description, _host(endpoint))
-    return parse_grant(data, _host(endpoint))
+        raise oauth.error_for(code, description, oauth.host_of(endpoint))
+    return parse_grant(data, oauth.host_of(endpoint))
 
 
 def parse_grant(data: dict[str, Any], where: str) -> DeviceGrant:
@@ -88,8 +83,8 @@ def parse_grant(data: dict[str, Any], where: str) -> DeviceGrant:
         user_code="".join(c for c in user_code if c.isprintable())[:64],
         verification_uri=str(uri),
         verification_uri_complete=complete if _shown_url(complete) else None,
-        expires_in=_positive(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN),
-        interval=max(MIN_INTERVAL, _positive(data.get("interval"), DEFAULT_INTERVAL, MAX_INTERVAL)),
+        expires_in=oauth.seconds(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN),
+        interval=max(MIN_INTERVAL, oauth.seconds(data.get("interval"), DEFAULT_INTERVAL, MAX_INTERVAL)),
     )
 
 
@@ -135,7 +130,7 @@ def poll(ctx: FlowContext, grant: DeviceGrant, *, sleep: Callable[[float], None]
                                       "(access_denied); nothing was stored")
         if error == "expired_token":
             raise _expired(grant)
-        token = oauth.parse_token_response(response, _host(endpoint))
+        token = oauth.parse_token_response(response, oauth.host_of(endpoint))
         register_tokens(token)
         return token
 
@@ -143,7 +138,7 @@ def poll(ctx: FlowContext, grant: DeviceGrant, *, sleep: Callable[[float], None]
 def _post_transient_checked(endpoint: str, form: dict[str, str], timeout: float) -> http.Response:
     response = http.post_form(endpoint, form, timeout=timeout)
     if response.status in oauth.TRANSIENT_STATUS:
-        raise TransientError(f"{_host(endpoint)} answered HTTP {response.status}; try again later")
+        raise TransientError(f"{oauth.host_of(endpoint)} answered HTTP {response.status}; try again later")
     return response
 
 
@@ -156,23 +151,3 @@ def _shown_url(value: object) -> bool:
 def _expired(grant: DeviceGrant) -> DeviceCodeExpired:
     return DeviceCodeExpired(f"the code {grant.user_code} expired before the sign-in was approved "
                              "(expired_token); run the command again for a new code")
-
-
-def _positive(value: object, default: float, limit: float) -> float:
-    """A positive number of seconds from a provider's JSON, at most `limit`; else the default."""
-    number: float | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = float(min(value, int(limit)))
-    elif isinstance(value, float):
-        number = value
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        number = float(min(int(value.strip()), int(limit)))
-    if number is None or not 0 < number < float("inf"):  # also refuses NaN
-        return default
-    return min(number, limit)
-
-
-def _host(url: str) -> str:
-    return url.partition("://")[2].split("/", 1)[0] or url
