@@ -13,7 +13,7 @@ from typing import Any
 
 from . import paths, redact
 from .errors import ConfigError, UnknownAccount
-from .providers import BUILTIN, GENERIC_HELP, HostPort, Provider, with_tenant
+from .providers import BUILTIN, ENDPOINTS, GENERIC_HELP, HostPort, Provider, with_tenant
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,11 +40,7 @@ _ACCOUNT_KEYS = {
 }
 _PROVIDER_KEYS = {
     "issuer",
-    "authorization_endpoint",
-    "token_endpoint",
-    "device_authorization_endpoint",
-    "revocation_endpoint",
-    "introspection_endpoint",
+    *ENDPOINTS,
     "scopes",
     "smtp",
     "imap",
@@ -226,14 +222,7 @@ class _Builder:
         if tenant is not None:
             base = with_tenant(base, tenant)
         changes: dict[str, Any] = {}
-        for key in (
-            "issuer",
-            "authorization_endpoint",
-            "token_endpoint",
-            "device_authorization_endpoint",
-            "revocation_endpoint",
-            "introspection_endpoint",
-        ):
+        for key in ("issuer", *ENDPOINTS):
             value = self._str(where, table, key)
             if value is not None:
                 if not value.startswith(("https://", "http://")):

@@ -19,7 +19,7 @@ from . import hints, http, redact
 from .config import Account
 from .errors import AuthorizationRequired, OAuthHelperError, ProviderError, TransientError
 from .jsondata import json_object
-from .providers import Provider
+from .providers import ENDPOINTS, Provider
 
 RETRY_ATTEMPTS = 3  # one try and two retries: enough for a blip, short enough for a mail client
 RETRY_BASE_DELAY = 0.5
@@ -292,13 +292,7 @@ def discover(issuer: str, *, timeout: float) -> dict[str, Any]:
         data = json_object(response.body)
         if data is None:
             raise ProviderError(f"discovery document at {url} is not a JSON object")
-        for key in (
-            "token_endpoint",
-            "authorization_endpoint",
-            "device_authorization_endpoint",
-            "revocation_endpoint",
-            "introspection_endpoint",
-        ):
+        for key in ENDPOINTS:
             value = data.get(key)
             if value is not None and not is_http_url(value):
                 raise ProviderError(f"discovery document at {url}: {key} is not an http(s) URL")
@@ -387,13 +381,7 @@ def resolve(provider: Provider, *, timeout: float) -> Provider:
         securefile.write_private(path, payload)
     changes = {
         key: data[key]
-        for key in (
-            "authorization_endpoint",
-            "token_endpoint",
-            "device_authorization_endpoint",
-            "revocation_endpoint",
-            "introspection_endpoint",
-        )
+        for key in ENDPOINTS
         if getattr(provider, key) is None and isinstance(data.get(key), str)
     }
     return dataclasses.replace(provider, **changes)

@@ -18,6 +18,16 @@ MICROSOFT_MAIL_SCOPES = (
 IDENTITY_SCOPES = ("openid", "email")
 
 
+# The Provider fields that hold endpoint URLs, named as in RFC 8414 discovery documents.
+ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "device_authorization_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+)
+
+
 @dataclass(frozen=True)
 class Provider:
     """An OAuth2 provider as this tool needs it. Endpoints may be None until discovery fills them."""

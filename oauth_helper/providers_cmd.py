@@ -10,17 +10,10 @@ import sys
 from typing import Any, TextIO
 
 from . import config
-from .providers import BUILTIN, HostPort, Provider
+from .providers import BUILTIN, ENDPOINTS, HostPort, Provider
 from .settings import Settings
 
 PROVIDERS_VERSION = 1
-_ENDPOINTS = (
-    "authorization_endpoint",
-    "token_endpoint",
-    "device_authorization_endpoint",
-    "revocation_endpoint",
-    "introspection_endpoint",
-)
 
 
 _LABELS = {"authorization_endpoint": "authorize", "device_authorization_endpoint": "device"}
@@ -68,7 +61,7 @@ def describe(provider: Provider, source: str, cfg: config.Config | None = None) 
         "source": source,
         "issuer": provider.issuer,
         "tenant": provider.tenant,
-        **{key: getattr(provider, key) for key in _ENDPOINTS},
+        **{key: getattr(provider, key) for key in ENDPOINTS},
         "scopes": list(provider.scopes),
         "smtp": _hostport(provider.smtp),
         "imap": _hostport(provider.imap),
@@ -92,7 +85,7 @@ def render(entries: list[dict[str, Any]]) -> str:
             row("issuer", e["issuer"])
         if e["tenant"]:
             row("tenant", e["tenant"])
-        for key in _ENDPOINTS:
+        for key in ENDPOINTS:
             label = _LABELS.get(key, key.replace("_endpoint", ""))
             value = e[key]
             if value is None:
