@@ -9,13 +9,11 @@ atomically replaces the file; otherwise nothing is written and ConfigError says 
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import itertools
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -451,23 +449,8 @@ def _write(target: Path, text: str) -> None:
         if not directory.exists():
             os.makedirs(directory, mode=0o700, exist_ok=True)
         mode = real.stat().st_mode & 0o7777 if real.exists() else 0o600
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=directory)
+        securefile.replace_atomically(str(real), text.encode("utf-8"), mode)
     except OSError as e:
-        raise ConfigError(f"{target}: cannot write: {e.strerror or e}") from None
-    try:
-        try:
-            os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
-            data = text.encode("utf-8")
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, real)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise ConfigError(f"{target}: cannot write: {e.strerror or e}") from None
 
 

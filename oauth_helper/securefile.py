@@ -99,14 +99,21 @@ def write_private(path: str, data: bytes) -> None:
     directory = os.path.dirname(path)
     ensure_private_dir(directory)
     _remove_orphans(directory, os.path.basename(path))
+    replace_atomically(path, data, 0o600)
+
+
+def replace_atomically(path: str, data: bytes, mode: int) -> None:
+    """Replace `path` with `data`: a temporary file of `mode` in the same directory, fsynced and
+    renamed over it, so readers see the old file or the new one, never a part. OSError on failure."""
+    directory = os.path.dirname(path)
     tmp = os.path.join(
         directory, f".{os.path.basename(path)}.{os.getpid()}.{time.monotonic_ns()}.tmp"
     )
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, mode)
     try:
         try:
             if _POSIX:
-                os.fchmod(fd, 0o600)  # the umask may have taken bits away, never added; be exact
+                os.fchmod(fd, mode)  # the umask may have taken bits away, never added; be exact
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -115,7 +122,10 @@ def write_private(path: str, data: bytes) -> None:
             os.close(fd)
         _replace(tmp, path)
     except BaseException:
-        remove(tmp)
+        import contextlib  # here, not at the top: this module is on the hot path
+
+        with contextlib.suppress(OSError):  # the original error is the one to report
+            os.unlink(tmp)
         raise
     if _POSIX:
         dir_fd = os.open(directory, os.O_RDONLY | _CLOEXEC)
