@@ -154,24 +154,13 @@ def _toml_message(e: Exception) -> str:
 class _Builder:
     def __init__(self, text: str, path: Path) -> None:
         self.path = path
-        self.lines = text.splitlines()
+        self.text = text
 
     # -- locating mistakes -------------------------------------------------------------------
     def line_of(self, table: tuple[str, ...], key: str | None = None) -> int | None:
-        current: tuple[str, ...] = ()
-        header_line = None
-        for number, line in enumerate(self.lines, 1):
-            stripped = line.strip()
-            if stripped.startswith("[") and not stripped.startswith("[["):
-                current = _header_path(stripped)
-                if current == table:
-                    header_line = number
-                    if key is None:
-                        return number
-                continue
-            if key is not None and current == table and _line_key(stripped) == key:
-                return number
-        return header_line
+        from .configedit import locate  # the editor's scanner knows TOML's multi-line values
+
+        return locate(self.text, table, key)
 
     def error(self, table: tuple[str, ...], key: str | None, what: str) -> ConfigError:
         line = self.line_of(table, key)
@@ -375,44 +364,6 @@ def parse_hostport(value: str, default_port: int | None = None) -> HostPort | No
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         return None
     return host.lower(), int(port)
-
-
-def _header_path(stripped: str) -> tuple[str, ...]:
-    header = stripped.split("#", 1)[0].strip() if '"' not in stripped else stripped
-    try:
-        parsed = tomllib.loads(
-            header.split("]", 1)[0] + "]" if '"' not in header else _header_only(header)
-        )
-    except tomllib.TOMLDecodeError:
-        return ()
-    out: list[str] = []
-    node: Any = parsed
-    while isinstance(node, dict) and len(node) == 1:
-        key = next(iter(node))
-        out.append(key)
-        node = node[key]
-    return tuple(out)
-
-
-def _header_only(header: str) -> str:
-    # A header with quoted keys may contain "]" inside quotes; cut at the first "]" outside quotes.
-    quoted = False
-    for index, char in enumerate(header):
-        if char == '"':
-            quoted = not quoted
-        elif char == "]" and not quoted:
-            return header[: index + 1]
-    return header
-
-
-_KEY_RE = re.compile(r'^(?:"([^"]*)"|([A-Za-z0-9_-]+))\s*=')
-
-
-def _line_key(stripped: str) -> str | None:
-    found = _KEY_RE.match(stripped)
-    if not found:
-        return None
-    return found.group(1) if found.group(1) is not None else found.group(2)
 
 
 def _quote_key(key: str) -> str:

@@ -117,6 +117,26 @@ def _scan(text: str) -> list[_Line]:
     return out
 
 
+def locate(text: str, table: tuple[str, ...], key: str | None = None) -> int | None:
+    """The 1-based line of `key` in `table`, else of the table's header; for error messages.
+
+    >>> locate('[accounts."a@b.c"]\\nprovider = "google"\\nstore = "vault"\\n', ("accounts", "a@b.c"), "store")
+    3
+    """
+    current: tuple[str, ...] = ()
+    header_line = None
+    for number, line in enumerate(_scan(text), 1):
+        if line.kind == "header":
+            current = line.path
+            if current == table and header_line is None:
+                header_line = number
+                if key is None:
+                    return number
+        elif line.kind == "start" and key is not None and current == table and line.path == (key,):
+            return number
+    return header_line
+
+
 def _split_lines(text: str) -> list[str]:
     """Lines with their endings, split on "\n" only (TOML's newline; str.splitlines also splits
     on characters such as U+0085 that may sit inside a TOML string)."""
