@@ -17,14 +17,14 @@ import sys
 import time
 from dataclasses import replace
 
-from . import cache, config, identity, oauth, redact
+from . import cache, config, identity, oauth, pending, redact, state
 from .config import Account
 from .errors import ConfigError, OAuthHelperError, StoreUnavailable, UsageError
 from .flows.common import FlowContext, FlowUnavailable, Say, say_stderr
 from .providers import Provider, guess_provider
 from .settings import Settings
 from .stores import open_store
-from .stores.base import Secret, SecretStore
+from .stores.base import Secret, SecretStore, valid_refresh_token
 
 FLOWS = ("browser", "paste", "device")
 STORES = ("keyring", "file", "command")
@@ -82,7 +82,7 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
                       client_secret=secret_value, scopes=requested_scopes(chosen),
                       timeout=timeout, http_timeout=cfg.timeout, port=port or None, say=say)
     response = _run_flow(ctx, flow_name, no_browser=no_browser, explicit=flow is not None)
-    if not response.refresh_token:
+    if not valid_refresh_token(response.refresh_token):
         raise OAuthHelperError(
             f"{chosen.name} returned no refresh token, so nothing was stored"
             + (" (Google: revoke the app's access at https://myaccount.google.com/permissions and "
@@ -90,28 +90,33 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
                " (is offline_access among the provider's scopes?)"))
     signed_in_as = _check_identity(ctx, response, allow_other_identity)
 
-    # The authorization succeeded: now, and only now, replace what was stored.
-    now = time.time()
-    expires_at = now + response.refresh_token_expires_in if response.refresh_token_expires_in else None
-    target.save(Secret(refresh_token=response.refresh_token,
-                       client_secret=None if secret_in_config else secret_value,
-                       obtained_at=now, refresh_token_expires_at=expires_at))
-    values: dict[str, object | None] = {
-        "provider": chosen.name,
-        "client_id": the_client_id,
-        "store": store_kind,
-        "signed_in_as": signed_in_as,
-    }
-    if tenant is not None:
-        values["tenant"] = tenant
-    elif chosen.tenant is None:
-        values["tenant"] = None  # another provider before: its tenant would now be an error
-    from . import configedit
+    # The authorization succeeded: now, and only now, replace what was stored. Under the
+    # account lock: a refresh in flight finishes first, instead of overwriting the new grant
+    # with the rotated old one afterwards.
+    with cache.lock(name):
+        now = time.time()
+        expires_at = now + response.refresh_token_expires_in if response.refresh_token_expires_in else None
+        target.save(Secret(refresh_token=response.refresh_token,
+                           client_secret=None if secret_in_config else secret_value,
+                           obtained_at=now, refresh_token_expires_at=expires_at))
+        pending.clear(name)  # a kept rotated token of the old grant must not win over this one
+        values: dict[str, object | None] = {
+            "provider": chosen.name,
+            "client_id": the_client_id,
+            "store": store_kind,
+            "signed_in_as": signed_in_as,
+        }
+        if tenant is not None:
+            values["tenant"] = tenant
+        elif chosen.tenant is None:
+            values["tenant"] = None  # another provider before: its tenant would now be an error
+        from . import configedit
 
-    configedit.update_account(cfg.path, name, values)
-    if existing is not None and existing.store != store_kind:
-        _forget_old_store(existing, say)
-    _cache_access_token(settings, name, response, say)
+        configedit.update_account(cfg.path, name, values)
+        if existing is not None and existing.store != store_kind:
+            _forget_old_store(existing, say)
+        _cache_access_token(settings, name, response, say)
+        state.record_refresh(name, True)  # the last failure is history now
     who = f" (signed in as {signed_in_as})" if signed_in_as else ""
     say(f"{name}: authorized{who}. Refresh token saved in {target.describe()}; account recorded in "
         f"{cfg.path}. Try: oauth-helper token {name}")

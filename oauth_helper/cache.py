@@ -15,6 +15,24 @@ DEFAULT_MIN_VALIDITY = (
     300  # never hand out a token that dies within 5 minutes: mbsync hangs on rejection
 )
 LOCK_TIMEOUT = 60.0  # longer than one refresh with its retries can take
+MAX_LIFETIME = 86400.0  # as oauth.MAX_EXPIRES_IN: a cache entry claiming more is not ours
+CLOCK_SLACK = 1.0  # obtained_at and now come from the same clock; allow float rounding only
+
+
+def margin(requested: float | None, lifetime: float) -> float:
+    """How long a token must stay valid to be handed out.
+
+    The default (5 minutes) shrinks to half the token's lifetime when tokens are short-lived
+    (Keycloak's 300 s tokens are served for 150 s, not refreshed on every call). An explicit
+    --min-validity is obeyed when the provider's tokens live longer than it; when they do not,
+    it cannot be satisfied and half the lifetime is used instead (`token` says so once).
+
+    >>> margin(None, 3600), margin(None, 300), margin(1800, 3600), margin(7200, 3600)
+    (300, 150.0, 1800, 1800.0)
+    """
+    if requested is None:
+        return min(DEFAULT_MIN_VALIDITY, lifetime / 2)
+    return requested if requested < lifetime else lifetime / 2
 
 
 class CachedToken:
@@ -41,9 +59,23 @@ class CachedToken:
     def __repr__(self) -> str:
         return f"CachedToken(token=<redacted>, expires_at={self.expires_at!r})"
 
-    def valid_for(self, seconds: float, now: float | None = None) -> bool:
-        """True if the token stays valid for more than `seconds` from now."""
-        return self.expires_at - (time.time() if now is None else now) > seconds
+    @property
+    def lifetime(self) -> float:
+        """Seconds from when the token was obtained to its expiry (old entries: unknown, huge)."""
+        if self.obtained_at <= 0:
+            return MAX_LIFETIME
+        return self.expires_at - self.obtained_at
+
+    def valid_for(self, seconds: float | None, now: float | None = None) -> bool:
+        """True if the token stays valid past the margin (see `margin`; None = the default).
+
+        A clock that went backwards (now before the token was obtained) makes no token valid:
+        its remaining lifetime is unknown, and a dead token makes mbsync hang for ever.
+        """
+        current = time.time() if now is None else now
+        if current + CLOCK_SLACK < self.obtained_at:
+            return False
+        return self.expires_at - current > margin(seconds, self.lifetime)
 
 
 def path_for(account: str) -> str:
@@ -87,11 +119,18 @@ def load(account: str) -> CachedToken | None:
     if not (
         isinstance(token, str)
         and token
+        and token.isascii()
+        and token.isprintable()
         and isinstance(expires_at, (int, float))
+        and not isinstance(expires_at, bool)
         and isinstance(fingerprint, str)
         and isinstance(stamp, str)
         and isinstance(obtained_at, (int, float))
+        and not isinstance(obtained_at, bool)
     ):
+        return None
+    # inf, NaN or an expiry beyond any real lifetime: not something we wrote; refresh instead.
+    if not (0 <= obtained_at <= expires_at <= max(obtained_at, time.time()) + MAX_LIFETIME):
         return None
     return CachedToken(token, float(expires_at), fingerprint, stamp, float(obtained_at))
 

@@ -102,7 +102,11 @@ def _serve_cached(args: list[str], held: list[securefile.exclusive_lock]) -> int
     stamp = cache.config_stamp(config_file)
     if not stamp:
         return None
-    margin = int(min_validity) if min_validity is not None else cache.DEFAULT_MIN_VALIDITY
+    margin = int(min_validity) if min_validity is not None else None
+    from . import pending
+
+    if pending.exists(account):
+        return None  # a rotated refresh token waits to be moved into the store: the full path does it
     cached = cache.load_quietly(account)
     if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
         from .errors import TransientError
@@ -396,13 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_token(settings: Settings, ns: argparse.Namespace) -> int:
-    from .cache import DEFAULT_MIN_VALIDITY
     from .output import render
     from .tokens import get_access_token
 
-    margin = DEFAULT_MIN_VALIDITY if ns.min_validity is None else ns.min_validity
     token = get_access_token(
-        settings, ns.account, min_validity=margin, force_refresh=ns.force_refresh
+        settings, ns.account, min_validity=ns.min_validity, force_refresh=ns.force_refresh
     )
     return _emit(render(ns.format, ns.account, token.token, token.expires_at, ns.host, ns.port))
 

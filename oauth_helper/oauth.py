@@ -151,6 +151,8 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
     ):
         raise TransientError(f"{endpoint} answered without a usable access_token")
     expires_in = seconds(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN)
+    if _non_positive(data.get("expires_in")):
+        expires_in = 0.0  # "expires in 0 s" means expired, not "no lifetime given"
     refresh = data.get("refresh_token")
     id_token = data.get("id_token")
     redact.register(token, *(v for v in (refresh, id_token) if isinstance(v, str)))
@@ -168,6 +170,18 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
             k: v for k, v in data.items() if k not in ("access_token", "refresh_token", "id_token")
         },
     )
+
+
+def _non_positive(value: object) -> bool:
+    """A provider's lifetime that is a number (or a numeric string) at or below zero."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text.startswith("-") else text
+        numeric = digits.isascii() and digits.isdigit()
+        return numeric and (text.startswith("-") or set(digits) == {"0"})
+    return isinstance(value, (int, float)) and value <= 0
 
 
 def seconds(value: object, default: D, limit: float) -> float | D:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from . import cache, config, hints, redact, state
+from . import cache, config, hints, pending, redact, state
 from .config import Account
 from .errors import AuthorizationRequired, OAuthHelperError, TransientError
 from .settings import Settings
@@ -24,39 +24,43 @@ def run(settings: Settings, *, account: str, forget: bool, err: TextIO | None = 
     say = _printer(err)
     cfg = config.load(settings.config_path)
     acct = cfg.account(account)
-    store = open_store(acct)
-    secret = store.load()  # StoreUnavailable (69): nothing can be revoked or deleted from here
-    if secret is not None:
-        redact.register(secret.refresh_token, secret.client_secret)
-    cached = cache.load_quietly(acct.name)
-    if cached is not None:
-        redact.register(cached.token)
+    # Under the account lock: a refresh in flight must not save a rotated token after the delete.
+    with cache.lock(acct.name):
+        store = open_store(acct)
+        # The newest grant: a rotated token the store could not take yet is newer than the stored one.
+        secret = pending.load(acct.name) or store.load()  # StoreUnavailable (69): nothing to do here
+        if secret is not None:
+            redact.register(secret.refresh_token, secret.client_secret)
+        cached = cache.load_quietly(acct.name)
+        if cached is not None:
+            redact.register(cached.token)
 
-    if secret is not None:
-        _revoke_remote(
-            acct,
-            secret.refresh_token,
-            "refresh_token",
-            acct.client_secret or secret.client_secret,
-            cfg.timeout,
-            say,
-        )
-    elif cached is not None and cached.valid_for(0):
-        _revoke_remote(acct, cached.token, "access_token", acct.client_secret, cfg.timeout, say)
-    else:
-        say(f"{acct.name}: no refresh token stored, nothing to revoke at {acct.provider.name}")
-
-    if secret is not None:
-        if store.delete():
-            say(f"{acct.name}: deleted the refresh token from {store.describe()}")
-        else:
-            say(
-                f"{acct.name}: could not delete the refresh token from {store.describe()} "
-                "(no store_erase command configured): delete it yourself"
+        if secret is not None:
+            _revoke_remote(
+                acct,
+                secret.refresh_token,
+                "refresh_token",
+                acct.client_secret or secret.client_secret,
+                cfg.timeout,
+                say,
             )
-    if cache.drop(acct.name):
-        say(f"{acct.name}: deleted the cached access token")
-    state.forget(acct.name)
+        elif cached is not None and cached.valid_for(0):
+            _revoke_remote(acct, cached.token, "access_token", acct.client_secret, cfg.timeout, say)
+        else:
+            say(f"{acct.name}: no refresh token stored, nothing to revoke at {acct.provider.name}")
+
+        if secret is not None:
+            if store.delete():
+                say(f"{acct.name}: deleted the refresh token from {store.describe()}")
+            else:
+                say(
+                    f"{acct.name}: could not delete the refresh token from {store.describe()} "
+                    "(no store_erase command configured): delete it yourself"
+                )
+        if cache.drop(acct.name):
+            say(f"{acct.name}: deleted the cached access token")
+        pending.clear(acct.name)
+        state.forget(acct.name)
 
     if forget:
         if remove_account_from_config(cfg.path, acct.name):

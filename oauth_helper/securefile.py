@@ -94,6 +94,36 @@ def ensure_private_dir(path: str) -> None:
     _check(st, path, directory=True)
 
 
+def check_writable_dir(path: str) -> None:
+    """Pre-flight for a later write_private into `path`: InsecureFile now, not after a refresh.
+
+    An existing directory must be private to us and writable; a missing one is fine (it will
+    be created 0700), as long as the nearest existing ancestor lets us create it.
+    """
+    head = os.path.abspath(path)
+    while True:
+        try:
+            st = os.lstat(head)
+        except FileNotFoundError:
+            parent = os.path.dirname(head)
+            if parent == head:
+                return
+            head = parent
+            continue
+        except OSError as e:
+            raise InsecureFile(f"cannot use directory {head}: {e.strerror}") from None
+        break
+    if head == os.path.abspath(path):
+        _check(st, head, directory=True)
+    elif not stat.S_ISDIR(st.st_mode):
+        raise InsecureFile(f"{head} is not a directory; remove it")
+    if not os.access(head, os.W_OK | os.X_OK):
+        raise InsecureFile(
+            f"cannot write in {head} (read-only file system or no write permission); "
+            f"run: chmod u+rwx {head}"
+        )
+
+
 def write_private(path: str, data: bytes) -> None:
     """Atomically replace `path` with `data`: a 0600 temporary file in the same directory, renamed."""
     directory = os.path.dirname(path)

@@ -5,10 +5,26 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from .. import redact
 from ..errors import StoreUnavailable
+
+MAX_REFRESH_TOKEN_LENGTH = 16384  # real ones are 100-2,000 characters; bound what we store
+
+
+def valid_refresh_token(value: object) -> TypeGuard[str]:
+    """A refresh token worth storing: RFC 6749 VSCHARs, no surrounding space, bounded.
+
+    >>> valid_refresh_token("1//0gAbC-xyz"), valid_refresh_token(" "), valid_refresh_token("a" + chr(0))
+    (True, False, False)
+    """
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_REFRESH_TOKEN_LENGTH
+        and value.strip() == value
+        and all(" " <= c <= "~" for c in value)
+    )
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,13 @@ class SecretStore(Protocol):
 
     def unavailable_reason(self) -> str | None:
         """None if the store can be used here and now, else why not (one line)."""
+
+    def preflight(self) -> None:
+        """Raise (InsecureFile, StoreUnavailable) unless a save() would be accepted now.
+
+        Called before a refresh request spends the refresh token: a store that cannot take the
+        rotated one must refuse while the old one still works, so the printed fix really fixes it.
+        """
 
     def describe(self) -> str:
         """Where the secret lives, for people (a path, a keyring service, a command)."""

@@ -37,6 +37,16 @@ class CommandStore:
                 return f"command not found: {argv[0]}"
         return None
 
+    def preflight(self) -> None:
+        import shutil
+
+        if not self.write_argv:
+            raise StoreUnavailable(f"account {self.account}: no store_write command configured")
+        if shutil.which(self.write_argv[0]) is None:
+            raise StoreUnavailable(
+                f"store_write command not found: {self.write_argv[0]} (is it on PATH here?)"
+            )
+
     def _run(self, argv: tuple[str, ...], stdin: bytes | None, what: str) -> bytes:
         if not argv:
             raise StoreUnavailable(f"account {self.account}: no store_{what} command configured")
@@ -47,6 +57,9 @@ class CommandStore:
                 capture_output=True,
                 timeout=COMMAND_TIMEOUT,
                 check=False,
+                # A Ctrl-C at the terminal signals the whole foreground process group: a write
+                # of a rotated refresh token killed half-way would lose the grant.
+                start_new_session=what != "read",
             )
         except FileNotFoundError:
             raise StoreUnavailable(f"store_{what} command not found: {argv[0]}") from None

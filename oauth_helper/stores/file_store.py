@@ -17,16 +17,20 @@ class FileStore:
         self.path = os.path.join(directory or paths.data_dir(), paths.file_name(account) + ".json")
 
     def unavailable_reason(self) -> str | None:
+        try:
+            self.preflight()
+        except InsecureFile as e:
+            return str(e)
         return None
+
+    def preflight(self) -> None:
+        securefile.check_writable_dir(os.path.dirname(self.path))
 
     def describe(self) -> str:
         return self.path
 
     def load(self) -> Secret | None:
-        try:
-            data = securefile.read_private(self.path)
-        except InsecureFile as e:
-            raise StoreUnavailable(str(e)) from None
+        data = securefile.read_private(self.path)  # InsecureFile (exit 78): the user fixes modes
         if data is None:
             return None
         try:
@@ -38,10 +42,8 @@ class FileStore:
     def save(self, secret: Secret) -> None:
         try:
             securefile.write_private(self.path, secret.serialize().encode())
-        except (InsecureFile, OSError) as e:
-            raise StoreUnavailable(
-                f"cannot write {self.path}: {getattr(e, 'strerror', None) or e}"
-            ) from None
+        except OSError as e:  # disk full, I/O error: InsecureFile passes through as it is
+            raise StoreUnavailable(f"cannot write {self.path}: {e.strerror or e}") from None
 
     def delete(self) -> bool:
         return securefile.remove(self.path)

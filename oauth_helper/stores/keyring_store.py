@@ -59,6 +59,9 @@ class KeyringStore:
             return _explain(e)
         return None
 
+    def preflight(self) -> None:
+        self._backend()  # the read that came first proved the collection is unlocked
+
     def _backend(self) -> Any:
         backend, reason = real_backend()
         if backend is None:

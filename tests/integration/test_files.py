@@ -162,7 +162,7 @@ def test_store_file_refused(
     words = SPOILERS[spoil](path)
     done = run_cli(account_env, "token", ACCOUNT)
     err = done.stderr.decode()
-    assert done.returncode == 69, err
+    assert done.returncode == 78, err  # InsecureFile: the user fixes the mode or owner
     assert done.stdout == b"" and err.count("\n") == 1
     assert str(path) in err and words in err, err
     assert provider.counts["token"] == 0  # nothing was sent

@@ -29,7 +29,9 @@ def token(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]
 def expire_cache(env: dict[str, str], account: str = ACCOUNT, *, remaining: float = -10) -> None:
     path = cache_file(env, account)
     entry = json.loads(path.read_text())
+    lifetime = entry["expires_at"] - entry["obtained_at"]  # kept: the margin depends on it
     entry["expires_at"] = time.time() + remaining
+    entry["obtained_at"] = entry["expires_at"] - lifetime
     path.write_text(json.dumps(entry))
 
 

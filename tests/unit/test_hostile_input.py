@@ -190,7 +190,7 @@ def _check_token_response(status: int, headers: dict[str, str], body: bytes) -> 
     # What we will print as a password: one line, no spaces, nothing unprintable.
     assert isinstance(token, str) and token and token.isprintable() and " " not in token
     assert isinstance(got.expires_in, float | int) and math.isfinite(got.expires_in)
-    assert got.expires_in > 0
+    assert got.expires_in >= 0  # 0: already expired (tokens.py then refuses to hand it out)
     assert got.refresh_token is None or (isinstance(got.refresh_token, str) and got.refresh_token)
     # repr() shows none of the secrets: it does not change when they do.
     blank = dataclasses.replace(got, access_token="A", refresh_token="R", id_token="I")
@@ -237,7 +237,21 @@ _BUG_NUMBERS = [
 def test_absurd_lifetimes_are_refused_or_defaulted(body: bytes) -> None:
     _check_token_response(200, {}, body)
     got = oauth.parse_token_response(http.Response(200, {}, body), "token.example")
-    assert got.expires_in > 0
+    assert got.expires_in >= 0
+
+
+@pytest.mark.parametrize("value", [0, -1, -3600, "0", "-5", "000", -1e300, 0.0])
+def test_non_positive_lifetime_means_expired(value: object) -> None:
+    body = json.dumps({"access_token": "tok", "expires_in": value}).encode()
+    got = oauth.parse_token_response(http.Response(200, {}, body), "token.example")
+    assert got.expires_in == 0
+
+
+@pytest.mark.parametrize("value", [None, "", "soon", "²", True, [], 1e999])
+def test_unusable_lifetime_means_the_default(value: object) -> None:
+    body = json.dumps({"access_token": "tok", "expires_in": value}).encode()
+    got = oauth.parse_token_response(http.Response(200, {}, body), "token.example")
+    assert got.expires_in == (oauth.MAX_EXPIRES_IN if value == 1e999 else oauth.DEFAULT_EXPIRES_IN)
 
 
 def test_unicode_digit_retry_after_is_ignored() -> None:

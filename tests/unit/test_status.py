@@ -120,7 +120,7 @@ def test_nothing_stored(config_path: Path) -> None:
 def test_cache_for_another_client_is_not_usable(config_path: Path) -> None:
     cfg = parse(CONFIG, config_path)
     bob = cfg.account("bob@corp.example")
-    cache.store(bob.name, cache.CachedToken("at-secret-value", NOW + 1800, "other", ""))
+    cache.store(bob.name, cache.CachedToken("at-secret-value", NOW + 1800, "other", "", NOW - 1800))
     got = status.account_status(bob, NOW)["access_token"]
     assert got["cached"] is True and got["usable"] is False
     assert "config changed" in got["problem"]
