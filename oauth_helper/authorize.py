@@ -17,9 +17,16 @@ import sys
 import time
 from dataclasses import replace
 
-from . import cache, config, identity, oauth, pending, redact, state
+from . import cache, config, hints, identity, oauth, pending, redact, state
 from .config import Account
-from .errors import ConfigError, OAuthHelperError, StoreUnavailable, UsageError
+from .errors import (
+    AuthorizationRequired,
+    ConfigError,
+    OAuthHelperError,
+    ProviderError,
+    StoreUnavailable,
+    UsageError,
+)
 from .flows.common import FlowContext, FlowUnavailable, Say, say_stderr
 from .providers import Provider, guess_provider
 from .settings import Settings
@@ -34,6 +41,7 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
         client_id: str | None = None, client_secret: str | None = None, tenant: str | None = None,
         flow: str | None = None, no_browser: bool = False, port: int | None = None,
         store: str | None = None, allow_other_identity: bool = False,
+        allow_unverified_identity: bool = False, pop: bool = False,
         timeout: float = 300.0, say: Say = say_stderr) -> int:
     """Authorize ACCOUNT interactively; returns 0 or raises one of our errors."""
     redact.register(client_secret)
@@ -55,6 +63,13 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
         from .providers import with_tenant
 
         chosen = with_tenant(chosen, tenant)
+    if not chosen.scopes:
+        raise ConfigError(
+            f"provider {chosen.name} has no scopes, so only {' '.join(chosen.identity_scopes)} "
+            "would be asked for: no mail scope and no refresh token. Add the mail scopes and "
+            f'offline_access under [providers.{chosen.name}] in {cfg.path}, e.g. scopes = '
+            '["offline_access", "<your mail scope>"]')
+    scopes = requested_scopes(chosen, pop=pop)
     flow_name = choose_flow(flow, no_browser)
     if flow_name == "device" and not chosen.device_flow:
         raise FlowUnavailable(chosen.device_flow_refusal or
@@ -72,23 +87,20 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
     target = _open_target_store(name, store_kind, existing, chosen, the_client_id)
     secret_value, secret_in_config = _client_secret(client_secret, existing if same_provider else None,
                                                     chosen, name)
-    resolved = oauth.resolve(chosen, timeout=cfg.timeout)
+    resolved = with_metadata(oauth.resolve(chosen, timeout=cfg.timeout), timeout=cfg.timeout)
     if flow_name != "device" and not resolved.authorization_endpoint:
         raise ConfigError(f"provider {chosen.name} has no authorization_endpoint; set it (or issuer) "
                           f"under [providers.{chosen.name}] in {cfg.path}")
     if announcement:
         say(announcement)
     ctx = FlowContext(account=name, provider=resolved, client_id=the_client_id,
-                      client_secret=secret_value, scopes=requested_scopes(chosen),
+                      client_secret=secret_value, scopes=scopes,
                       timeout=timeout, http_timeout=cfg.timeout, port=port or None, say=say)
     response = _run_flow(ctx, flow_name, no_browser=no_browser, explicit=flow is not None)
+    signed_in_as = _check_identity(ctx, response, allow_other_identity, allow_unverified_identity)
+    check_granted_scopes(ctx, response)
     if not valid_refresh_token(response.refresh_token):
-        raise OAuthHelperError(
-            f"{chosen.name} returned no refresh token, so nothing was stored"
-            + (" (Google: revoke the app's access at https://myaccount.google.com/permissions and "
-               "authorize again)" if chosen.kind == "google" else
-               " (is offline_access among the provider's scopes?)"))
-    signed_in_as = _check_identity(ctx, response, allow_other_identity)
+        raise NoRefreshToken(no_refresh_token_reason(resolved, scopes, cfg.path))
 
     # The authorization succeeded: now, and only now, replace what was stored. Under the
     # account lock: a refresh in flight finishes first, instead of overwriting the new grant
@@ -106,6 +118,8 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
             "store": store_kind,
             "signed_in_as": signed_in_as,
         }
+        if pop and tuple(scopes) != requested_scopes(chosen):
+            values["scopes"] = tuple(s for s in scopes if s not in chosen.identity_scopes)
         if tenant is not None:
             values["tenant"] = tenant
         elif chosen.tenant is None:
@@ -189,9 +203,63 @@ def choose_default_store(name: str) -> tuple[str, str]:
                     f"{path} (mode 0600). Use --store keyring or --store command to choose otherwise.")
 
 
-def requested_scopes(provider: Provider) -> tuple[str, ...]:
-    """The provider's scopes, then the identity scopes (openid email...), each once, order kept."""
-    return tuple(dict.fromkeys((*provider.scopes, *provider.identity_scopes)))
+def requested_scopes(provider: Provider, *, pop: bool = False) -> tuple[str, ...]:
+    """The provider's scopes (and its POP scopes for an account that uses POP), then the
+    identity scopes (openid email...), each once, order kept."""
+    extra = provider.pop_scopes if pop else ()
+    return tuple(dict.fromkeys((*provider.scopes, *extra, *provider.identity_scopes)))
+
+
+class NoRefreshToken(ProviderError):
+    """The authorization succeeded but the provider issued no refresh token (exit 78)."""
+
+
+class ScopeNotGranted(AuthorizationRequired):
+    """The provider (or the user, on the consent page) did not grant the mail scopes (exit 77)."""
+
+
+def no_refresh_token_reason(provider: Provider, scopes: tuple[str, ...], path: object) -> str:
+    """Why no refresh token came back, and the fix, as far as the request tells."""
+    head = f"{provider.name} issued no refresh token, so nothing was stored: "
+    if provider.kind == "google":
+        return head + ("Google sends one only at the first consent of an app; remove the app's "
+                       "access at https://myaccount.google.com/permissions, then authorize again")
+    if "offline_access" not in scopes:
+        return head + (f"offline_access is not among the scopes; add it to scopes under "
+                       f"[providers.{provider.name}] in {path}, then authorize again")
+    return head + ("it did not grant offline_access; allow the refresh_token grant (offline "
+                   "access) for this client at the provider, then authorize again")
+
+
+def check_granted_scopes(ctx: FlowContext, response: oauth.TokenResponse) -> None:
+    """The granted scope must contain every mail scope asked for (absent scope: as requested)."""
+    from .providers import mail_scopes
+
+    missing = oauth.missing_scopes(mail_scopes(ctx.scopes), response.scope)
+    if missing:
+        raise ScopeNotGranted(
+            f"{ctx.provider.name} did not grant {' '.join(missing)} (granted: "
+            f"{hints.printable(response.scope or '', 300) or 'nothing'}), so the mail server would "
+            f"refuse the token; nothing was stored. Run authorize again and "
+            f"{ctx.provider.scope_help}")
+
+
+def with_metadata(provider: Provider, *, timeout: float) -> Provider:
+    """The provider with what its discovery document says about userinfo and RFC 9207."""
+    if not provider.issuer or provider.kind == "google":
+        return provider  # Google's endpoints are built in
+    try:
+        data = oauth.discover(provider.issuer, timeout=timeout)
+    except OAuthHelperError:
+        return provider  # endpoints configured by hand, no discovery document: nothing to add
+    userinfo = data.get("userinfo_endpoint")
+    return replace(
+        provider,
+        userinfo_endpoint=provider.userinfo_endpoint
+        or (userinfo if oauth.is_http_url(userinfo) else None),
+        iss_in_authorization_response=data.get("authorization_response_iss_parameter_supported")
+        is True,
+    )
 
 
 def _open_target_store(name: str, kind: str, existing: Account | None, provider: Provider,
@@ -262,33 +330,17 @@ def _run_flow(ctx: FlowContext, flow_name: str, *, no_browser: bool, explicit: b
                                   interactive=interactive)
 
 
-def _check_identity(ctx: FlowContext, response: oauth.TokenResponse, allow_other: bool
-                    ) -> str | None:
-    """The name to record as signed_in_as (None when it is ACCOUNT or cannot be told)."""
-    who: str | None = None
-    if response.id_token:
-        who = identity.signed_in_name(identity.decode_claims(response.id_token))
-    else:
-        endpoint = _userinfo_endpoint(ctx)
-        if endpoint:
-            who = identity.userinfo_name(endpoint, response.access_token, timeout=ctx.http_timeout)
-    if who is None:
-        ctx.say(f"Warning: {ctx.provider.name} did not say which account signed in; make sure it "
-                f"was {ctx.account}.")
-    return identity.check(ctx.account, who, allow_other=allow_other)
-
-
-def _userinfo_endpoint(ctx: FlowContext) -> str | None:
-    if ctx.provider.kind == "google":
-        return identity.GOOGLE_USERINFO
-    if ctx.provider.issuer:
-        try:
-            found = oauth.discover(ctx.provider.issuer, timeout=ctx.http_timeout).get("userinfo_endpoint")
-        except OAuthHelperError:
-            return None
-        if isinstance(found, str) and found.startswith(("https://", "http://")):
-            return found
-    return None
+def _check_identity(ctx: FlowContext, response: oauth.TokenResponse, allow_other: bool,
+                    allow_unverified: bool) -> str | None:
+    """The name to record as signed_in_as (None when it is ACCOUNT, or unverified and allowed)."""
+    claims = identity.decode_claims(response.id_token) if response.id_token else None
+    who = identity.signed_in(claims, ctx.provider.userinfo_endpoint, response.access_token,
+                             timeout=ctx.http_timeout)
+    if who.name is None and allow_unverified:
+        ctx.say(f"Warning: {ctx.provider.name} did not say which account signed in; stored as "
+                f"{ctx.account} because of --allow-unverified-identity.")
+    return identity.check(ctx.account, who, allow_other=allow_other,
+                          allow_unverified=allow_unverified, provider=ctx.provider.name)
 
 
 def _forget_old_store(old: Account, say: Say) -> None:

@@ -444,6 +444,18 @@ def _imap(
             challenge = next((c for c in (hints.decode_challenge(s) for s in steps[1:]) if c), None)
             _quietly(conn.logout)
             return _rejected(target, mech, _one_line(str(e)), challenge, REJECTED)
+        # Microsoft can accept the login and fail the next command ("User is authenticated but
+        # not connected"): only a mailbox that opens proves the session works. EXAMINE is
+        # read-only, so nothing (not even \Recent) changes.
+        try:
+            status, answer = conn.select("INBOX", readonly=True)
+        except imaplib.IMAP4.error as e:
+            status, answer = "NO", [str(e).encode()]
+        if status != "OK":
+            _quietly(conn.logout)
+            text = " ".join(_text(a) for a in answer if isinstance(a, (bytes, str)))
+            return _rejected(target, mech, f"EXAMINE INBOX failed: {_one_line(text)}", None,
+                             REJECTED)
         _quietly(conn.logout)
         return Outcome(target, PASS, mech)
     except imaplib.IMAP4.error as e:  # includes abort: the server broke the protocol off

@@ -310,6 +310,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept a signed-in name that differs from ACCOUNT (Microsoft UPN vs alias)",
     )
     p.add_argument(
+        "--allow-unverified-identity",
+        action="store_true",
+        help="store the grant although the provider does not say who signed in",
+    )
+    p.add_argument(
+        "--pop",
+        action="store_true",
+        help="the account uses POP: also ask for the provider's POP scope (Microsoft)",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=300.0,
@@ -430,6 +440,8 @@ def _cmd_authorize(settings: Settings, ns: argparse.Namespace) -> int:
         port=ns.port,
         store=ns.store,
         allow_other_identity=ns.allow_other_identity,
+        allow_unverified_identity=ns.allow_unverified_identity,
+        pop=ns.pop,
         timeout=ns.timeout,
     )
 

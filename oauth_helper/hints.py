@@ -64,9 +64,60 @@ KNOWN_ERRORS: tuple[Hint, ...] = (
     Hint("AADSTS70008", "the authorization code or refresh token expired"),
     Hint("AADSTS50158", "an external security challenge (conditional access) must be completed"),
     Hint(
+        "AADSTS50020",
+        "the account signed in is not in this tenant (a personal or guest account): sign in with "
+        "an account of the tenant, or use --tenant common / consumers",
+    ),
+    Hint(
+        "AADSTS50194",
+        "the app registration is single-tenant: use the tenant's ID or domain (--tenant) instead "
+        "of common",
+        reauthorize=False,
+    ),
+    Hint("AADSTS7000012", "the grant was obtained for another tenant: authorize with --tenant"),
+    Hint(
+        "AADSTS50011",
+        "the redirect URI does not match the app registration: add http://localhost under "
+        '"Mobile and desktop applications" (Authentication)',
+        reauthorize=False,
+    ),
+    Hint(
+        "AADSTS500113",
+        "the app registration has no redirect URI: add http://localhost under "
+        '"Mobile and desktop applications" (Authentication)',
+        reauthorize=False,
+    ),
+    Hint(
+        "AADSTS900971",
+        "the app registration has no redirect URI: add http://localhost under "
+        '"Mobile and desktop applications" (Authentication)',
+        reauthorize=False,
+    ),
+    Hint(
+        "AADSTS53000",
+        "conditional access requires a compliant (managed) device; ask the tenant administrator",
+        reauthorize=False,
+    ),
+    Hint(
+        "AADSTS53001",
+        "conditional access requires a domain-joined device; ask the tenant administrator",
+        reauthorize=False,
+    ),
+    Hint(
+        "AADSTS53002",
+        "conditional access allows only approved client apps; ask the tenant administrator to "
+        "allow this app registration",
+        reauthorize=False,
+    ),
+    Hint(
         "AADSTS53003",
         "conditional access blocked the sign-in; ask the tenant administrator",
         reauthorize=False,
+    ),
+    Hint(
+        "AADSTS53004",
+        "Microsoft wants you to finish registering multi-factor authentication "
+        "(https://aka.ms/mfasetup) before signing in",
     ),
     # Generic OAuth2 (RFC 6749 §5.2)
     Hint(
@@ -80,11 +131,27 @@ KNOWN_ERRORS: tuple[Hint, ...] = (
 )
 
 
+def mentions(text: str, marker: str) -> bool:
+    """True when `marker` occurs in `text` as a whole word or code, case-insensitively.
+
+    Codes are matched whole: AADSTS90023 is not in AADSTS9002331, nor 5.7.3 in 5.7.30.
+
+    >>> mentions("AADSTS9002331: bad", "AADSTS90023"), mentions("AADSTS90023: bad", "AADSTS90023")
+    (False, True)
+    >>> mentions("550 5.7.30 Basic authentication", "5.7.3"), mentions("535 5.7.3 Auth", "5.7.3")
+    (False, True)
+    """
+    import re
+
+    pattern = r"(?<![\w.])" + re.escape(marker.lower()) + r"(?!\w)"
+    return re.search(pattern, text.lower()) is not None
+
+
 def lookup(code: str, description: str = "") -> Hint | None:
     """The most specific known hint for an OAuth error code and description."""
-    haystack = f"{code} {description}".lower()
+    haystack = f"{code} {description}"
     for hint in KNOWN_ERRORS:
-        if hint.marker.lower() in haystack:
+        if mentions(haystack, hint.marker):
             return hint
     return None
 
@@ -135,6 +202,13 @@ SERVER_ERRORS: tuple[ServerHint, ...] = (
         "an Exchange administrator must enable authenticated SMTP: Set-CASMailbox -Identity "
         "ACCOUNT -SmtpClientAuthenticationDisabled $false (or Set-TransportConfig for the "
         "tenant), see https://aka.ms/smtp_auth_disabled",
+    ),
+    ServerHint(
+        "5.7.30",
+        "Microsoft: the login used a password (basic authentication), which Microsoft no "
+        "longer accepts for SMTP",
+        "make the mail client log in with XOAUTH2 or OAUTHBEARER through oauth-helper "
+        "(msmtp: auth xoauth2 and passwordeval \"oauth-helper token ACCOUNT\")",
     ),
     ServerHint(
         "5.7.3",
@@ -211,9 +285,9 @@ CHALLENGE_STATUS: dict[str, ServerHint] = {
 
 def lookup_server(*answers: str) -> ServerHint | None:
     """The most specific known hint for what a mail server answered (final line, challenge text)."""
-    haystack = " ".join(answers).lower()
+    haystack = " ".join(answers)
     for hint in SERVER_ERRORS:
-        if hint.marker.lower() in haystack:
+        if mentions(haystack, hint.marker):
             return hint
     return None
 

@@ -1,27 +1,48 @@
-"""Who signed in: the id_token's claims, and the check that it is the account being authorized.
+"""Who signed in: the id_token's claims (validated), userinfo, and the check that it is ACCOUNT.
 
-The id_token is decoded without checking its signature: it came straight from the token
-endpoint over TLS in answer to our own request (OpenID Connect Core §3.1.3.7, point 6).
+The id_token is validated as OpenID Connect Core §3.1.3.7 asks of a client that receives it
+straight from the token endpoint over TLS (point 6: the TLS server validation may stand in for
+the signature check, which is therefore not done): `iss` is the provider's issuer, `aud`
+contains our client ID (and `azp`, when present or when there are several audiences, is our
+client ID), `exp` is in the future (a small skew allowed), and `nonce` is present and equal to
+the one this authorization sent.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from . import http, redact
 from .errors import AuthorizationRequired, TransientError
+from .hints import printable
 from .jsondata import json_object, jwt_claims
+from .providers import Provider
 
 NAME_CLAIMS = ("email", "preferred_username", "upn")
-GOOGLE_USERINFO = "https://openidconnect.googleapis.com/v1/userinfo"
+CLOCK_SKEW = 300.0  # seconds: clocks of laptops and providers disagree by minutes, not hours
 
 
 class IdentityMismatch(AuthorizationRequired):
     """The browser signed in to another account than the one being authorized (exit 77)."""
 
 
+class IdentityUnknown(AuthorizationRequired):
+    """Neither the id_token nor userinfo names the account that signed in (exit 77)."""
+
+
 class InvalidIdToken(AuthorizationRequired):
     """The token endpoint answered with an id_token that cannot be read, or for another request."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who signed in: the name (None when nothing said it), where it came from, the subject."""
+
+    name: str | None
+    source: str  # "id_token", "userinfo" or "" (nothing named the account)
+    subject: str | None = None
 
 
 def decode_claims(id_token: str) -> dict[str, Any]:
@@ -32,6 +53,47 @@ def decode_claims(id_token: str) -> dict[str, Any]:
     if claims is None:
         raise InvalidIdToken("the id_token from the token endpoint cannot be decoded")
     return claims
+
+
+def _refuse(what: str) -> InvalidIdToken:
+    return InvalidIdToken(f"the id_token from the token endpoint {what}; nothing was stored, "
+                          "run the command again (a provider or proxy may be misconfigured)")
+
+
+def validate(claims: dict[str, Any], provider: Provider, client_id: str, nonce: str | None, *,
+             now: float | None = None) -> None:
+    """OpenID Connect Core §3.1.3.7 points 2-3, 9 and 11 (see the module docstring).
+
+    `nonce` is the one the authorization request sent; None when the flow sends none (the
+    device flow), and then a nonce in the id_token is not compared.
+    """
+    issuers = provider.accepted_id_token_issuers()
+    iss = claims.get("iss")
+    if not isinstance(iss, str) or not iss:
+        raise _refuse("has no issuer (iss)")
+    if issuers:
+        if iss.rstrip("/") not in {i.rstrip("/") for i in issuers}:
+            raise _refuse(f"was issued by {printable(iss, 100)!r}, not {issuers[0]!r}")
+    elif not iss.startswith("https://"):
+        raise _refuse(f"has an issuer that is not an https URL ({printable(iss, 100)!r})")
+    aud = claims.get("aud")
+    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    if client_id not in audiences:
+        raise _refuse(f"is not for this client (aud is not {client_id!r})")
+    azp = claims.get("azp")
+    if (azp is not None or len(audiences) > 1) and azp != client_id:
+        raise _refuse(f"was issued to another party (azp is not {client_id!r})")
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+        raise _refuse("has no expiry (exp)")
+    if exp + CLOCK_SKEW < (time.time() if now is None else now):
+        raise _refuse("has expired (check this machine's clock)")
+    if nonce is not None:
+        if "nonce" not in claims:
+            raise _refuse("carries no nonce although this sign-in sent one")
+        if claims["nonce"] != nonce:
+            raise InvalidIdToken("the id_token was issued for another sign-in (nonce mismatch); "
+                                 "nothing was stored, run the command again")
 
 
 def signed_in_name(claims: dict[str, Any]) -> str | None:
@@ -47,12 +109,23 @@ def same_account(name: str, account: str) -> bool:
     return name.strip().casefold() == account.strip().casefold()
 
 
-def check(account: str, name: str | None, *, allow_other: bool) -> str | None:
-    """What to record as signed_in_as: None when `name` is ACCOUNT (or unknown); else the name.
+def check(account: str, who: SignedIn, *, allow_other: bool, allow_unverified: bool = False,
+          provider: str = "the provider") -> str | None:
+    """What to record as signed_in_as: None when the signed-in name is ACCOUNT; else the name.
 
-    A different name is an IdentityMismatch unless `allow_other` (Microsoft UPN vs alias).
+    A different name is an IdentityMismatch unless `allow_other` (Microsoft UPN vs alias); no
+    name at all is IdentityUnknown unless `allow_unverified`.
     """
-    if name is None or same_account(name, account):
+    name = who.name
+    if name is None:
+        if allow_unverified:
+            return None
+        raise IdentityUnknown(
+            f"{provider} did not say which account signed in (no email, preferred_username or upn "
+            f"in the id_token or at userinfo), so it cannot be checked that it was {account}: "
+            "nothing was stored. Ask for the email scope (identity_scopes) in the provider's "
+            "config, or, if you are sure, run the command again with --allow-unverified-identity")
+    if same_account(name, account):
         return None
     if not allow_other:
         raise IdentityMismatch(
@@ -62,15 +135,8 @@ def check(account: str, name: str | None, *, allow_other: bool) -> str | None:
     return name
 
 
-def check_nonce(claims: dict[str, Any], nonce: str | None) -> None:
-    """An id_token carrying a nonce must carry ours."""
-    if nonce is not None and "nonce" in claims and claims["nonce"] != nonce:
-        raise InvalidIdToken("the id_token was issued for another sign-in (nonce mismatch); "
-                             "nothing was stored, run the command again")
-
-
-def userinfo_name(endpoint: str, access_token: str, *, timeout: float) -> str | None:
-    """The sign-in name from an OpenID userinfo endpoint; None when it cannot tell."""
+def userinfo(endpoint: str, access_token: str, *, timeout: float) -> dict[str, Any] | None:
+    """The claims of an OpenID userinfo endpoint for the access token; None when it cannot tell."""
     redact.register(access_token)
     try:
         response = http.request("GET", endpoint, headers={"Authorization": f"Bearer {access_token}"},
@@ -79,5 +145,25 @@ def userinfo_name(endpoint: str, access_token: str, *, timeout: float) -> str | 
         return None
     if response.status != 200:
         return None
-    data = json_object(response.body)
-    return signed_in_name(data) if data is not None else None
+    return json_object(response.body)
+
+
+def signed_in(id_claims: dict[str, Any] | None, userinfo_endpoint: str | None, access_token: str,
+              *, timeout: float) -> SignedIn:
+    """The id_token's name first; else userinfo's, whose `sub` must be the id_token's (§5.3.2)."""
+    subject = id_claims.get("sub") if id_claims else None
+    subject = subject if isinstance(subject, str) else None
+    if id_claims is not None:
+        name = signed_in_name(id_claims)
+        if name is not None:
+            return SignedIn(name, "id_token", subject)
+    if userinfo_endpoint is None:
+        return SignedIn(None, "", subject)
+    data = userinfo(userinfo_endpoint, access_token, timeout=timeout)
+    if data is None:
+        return SignedIn(None, "", subject)
+    if id_claims is not None and data.get("sub") != subject:
+        raise InvalidIdToken("the userinfo endpoint answered for another user than the id_token "
+                             "(sub differs); nothing was stored, run the command again")
+    found = data.get("sub")
+    return SignedIn(signed_in_name(data), "userinfo", found if isinstance(found, str) else subject)

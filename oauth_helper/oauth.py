@@ -150,6 +150,7 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
         or " " in token
     ):
         raise TransientError(f"{endpoint} answered without a usable access_token")
+    _check_token_type(data.get("token_type"), endpoint)
     expires_in = seconds(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN)
     if _non_positive(data.get("expires_in")):
         expires_in = 0.0  # "expires in 0 s" means expired, not "no lifetime given"
@@ -182,6 +183,46 @@ def _non_positive(value: object) -> bool:
         numeric = digits.isascii() and digits.isdigit()
         return numeric and (text.startswith("-") or set(digits) == {"0"})
     return isinstance(value, (int, float)) and value <= 0
+
+
+class UnsupportedTokenType(ProviderError):
+    """The token endpoint issued a token of another type than Bearer (e.g. DPoP): unusable (78)."""
+
+
+def _check_token_type(token_type: object, endpoint: str) -> None:
+    """RFC 6749 §7.1: a client must not use a token whose type it does not understand.
+
+    Mail servers take Bearer tokens only (RFC 6750 via RFC 7628 / XOAUTH2); the type is
+    case-insensitive. A response without token_type (which RFC 6749 §5.1 requires) is taken as
+    Bearer: it is what every mail provider issues, and refusing it would gain nothing.
+    """
+    if token_type is None:
+        return
+    if isinstance(token_type, str) and token_type.strip().lower() == "bearer":
+        return
+    shown = hints.printable(str(token_type), 40)
+    raise UnsupportedTokenType(
+        f"{endpoint} issued a {shown!r} token, not a Bearer token; mail servers accept only "
+        "Bearer tokens, so it was not used (nothing was changed). Configure the client at the "
+        "provider for plain Bearer tokens (no DPoP or other sender-constrained tokens)"
+    )
+
+
+def missing_scopes(wanted: tuple[str, ...], granted: str | None) -> tuple[str, ...]:
+    """The scopes of `wanted` that a token response's `scope` does not list.
+
+    No `scope` means "as requested" (RFC 6749 §5.1), so nothing is missing. Compared
+    case-insensitively: Microsoft's spelling of its resource URIs varies in case.
+
+    >>> missing_scopes(("https://mail.google.com/",), "openid https://www.googleapis.com/auth/userinfo.email")
+    ('https://mail.google.com/',)
+    >>> missing_scopes(("mail",), None), missing_scopes(("mail",), "openid MAIL")
+    ((), ())
+    """
+    if granted is None:
+        return ()
+    have = {s.casefold() for s in granted.split()}
+    return tuple(s for s in wanted if s.casefold() not in have)
 
 
 def seconds(value: object, default: D, limit: float) -> float | D:

@@ -249,13 +249,20 @@ def _imap_login(conn: _Conn, mechanism: str, response: str, account: str) -> Non
         )
 
 
+POP3_AUTH_LINE = 255  # RFC 5034 §4: octets of an AUTH command line, CRLF included
+
+
 def _pop3_login(conn: _Conn, mechanism: str, response: str, account: str) -> None:
     name = mechanism.upper().encode()
-    conn.send(b"AUTH " + name + b" " + response.encode() + b"\r\n")
+    line = b"AUTH " + name + b" " + response.encode() + b"\r\n"
+    # RFC 5034 §4: an initial response that does not fit is sent after the server's "+".
+    pending = len(line) > POP3_AUTH_LINE
+    conn.send(b"AUTH " + name + b"\r\n" if pending else line)
     while True:
         line = conn.readline()
         if line.startswith(b"+ ") or line.rstrip(b"\r\n") == b"+":
-            conn.send(_cancel_response(mechanism))
+            conn.send(response.encode() + b"\r\n" if pending else _cancel_response(mechanism))
+            pending = False
             continue
         break
     if not line.startswith(b"+OK"):

@@ -8,14 +8,16 @@ from dataclasses import dataclass, replace
 HostPort = tuple[str, int]
 
 GOOGLE_MAIL_SCOPE = "https://mail.google.com/"
+MICROSOFT_POP_SCOPE = "https://outlook.office.com/POP.AccessAsUser.All"
 MICROSOFT_MAIL_SCOPES = (
     "https://outlook.office.com/IMAP.AccessAsUser.All",
     "https://outlook.office.com/SMTP.Send",
-    "https://outlook.office.com/POP.AccessAsUser.All",
     "offline_access",
 )
 # Asked for at authorize time only, so the token response carries an id_token naming the user.
 IDENTITY_SCOPES = ("openid", "email")
+# Scopes that say who the user is or that a refresh token is wanted: never a mail scope.
+NON_MAIL_SCOPES = frozenset({"openid", "email", "profile", "offline_access"})
 
 
 # The Provider fields that hold endpoint URLs, named as in RFC 8414 discovery documents.
@@ -54,6 +56,27 @@ class Provider:
     scope_on_refresh: bool = False  # Microsoft wants the scopes repeated on refresh
     registration_help: str = ""
     tenant: str | None = None
+    # Scopes only an account that uses POP asks for (Microsoft's can force an admin consent).
+    pop_scopes: tuple[str, ...] = ()
+    # Extra parameters of the authorization request (Google: access_type=offline, prompt=consent).
+    authorize_params: tuple[tuple[str, str], ...] = ()
+    # OpenID Connect Core §11: offline_access is ignored unless the request says prompt=consent.
+    # Microsoft issues refresh tokens without it, and there prompt=consent would ask users for a
+    # consent their administrator may already have given (or must give).
+    offline_needs_consent: bool = True
+    # Other spellings of the issuer an id_token may carry in `iss` (only while `issuer` is one of
+    # them); () means the issuer itself, or without an issuer any https URL (Microsoft's
+    # multi-tenant endpoints answer with the tenant's own issuer).
+    id_token_issuers: tuple[str, ...] = ()
+    # Where the signed-in name is asked when the id_token does not say it (OpenID userinfo).
+    userinfo_endpoint: str | None = None
+    # RFC 9207: the provider puts `iss` in every authorization response (from its metadata).
+    iss_in_authorization_response: bool = False
+    # What to tick (or ask for) when the provider grants fewer scopes than requested.
+    scope_help: str = (
+        "tick every permission on the consent page, or ask the provider's administrator to "
+        "allow these scopes for the client"
+    )
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -63,6 +86,17 @@ class Provider:
 
     def needs_discovery(self) -> bool:
         return self.token_endpoint is None
+
+    def accepted_id_token_issuers(self) -> tuple[str, ...]:
+        """The `iss` an id_token may carry: the issuer's known spellings, else the issuer."""
+        if self.issuer in self.id_token_issuers:
+            return self.id_token_issuers
+        return (self.issuer,) if self.issuer else ()
+
+
+def mail_scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """The scopes of a request that are about mail (what a granted scope must still contain)."""
+    return tuple(s for s in scopes if s not in NON_MAIL_SCOPES)
 
 
 GOOGLE_HELP = """\
@@ -82,8 +116,9 @@ Microsoft needs an app registration of your own (no client ID is shipped with oa
   2. Authentication > Add a platform > "Mobile and desktop applications" > redirect URI http://localhost;
      set "Allow public client flows" to Yes (needed for --flow device).
   3. API permissions > Add > APIs my organization uses > "Office 365 Exchange Online" (delegated):
-     IMAP.AccessAsUser.All, SMTP.Send, POP.AccessAsUser.All; plus Microsoft Graph offline_access,
-     openid, email. An administrator may have to grant consent.
+     IMAP.AccessAsUser.All, SMTP.Send (and POP.AccessAsUser.All if you use POP: then authorize
+     with --pop); plus Microsoft Graph offline_access, openid, email, profile. An administrator
+     may have to grant consent.
   4. SMTP AUTH must be enabled for the mailbox (Exchange admin centre) for sending.
 Then run: oauth-helper authorize {account} --provider microsoft --client-id ID --tenant TENANT"""
 
@@ -110,6 +145,16 @@ GOOGLE = Provider(
         "on a machine without a browser"
     ),
     registration_help=GOOGLE_HELP,
+    # Google hands out a refresh token only for offline access, and only at consent time.
+    authorize_params=(("access_type", "offline"), ("prompt", "consent")),
+    offline_needs_consent=False,  # no offline_access scope at Google: access_type says it
+    id_token_issuers=("https://accounts.google.com", "accounts.google.com"),
+    userinfo_endpoint="https://openidconnect.googleapis.com/v1/userinfo",
+    scope_help=(
+        'on Google\'s consent screen, leave "Read, compose, send, and permanently delete all your '
+        'email from Gmail" ticked (and add https://mail.google.com/ to the OAuth consent screen\'s '
+        "scopes in the Google Cloud console)"
+    ),
 )
 
 _MS_LOGIN = "https://login.microsoftonline.com"
@@ -135,6 +180,14 @@ def microsoft(tenant: str = "common") -> Provider:
         scope_on_refresh=True,
         registration_help=MICROSOFT_HELP,
         tenant=tenant,
+        pop_scopes=(MICROSOFT_POP_SCOPE,),
+        offline_needs_consent=False,
+        scope_help=(
+            "accept every permission on Microsoft's consent page; where users may not consent, "
+            "an administrator must grant consent for the app's Office 365 Exchange Online "
+            "permissions (Entra admin centre > App registrations > API permissions > Grant "
+            "admin consent)"
+        ),
     )
 
 

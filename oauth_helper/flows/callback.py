@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .. import hints
 from ..errors import OAuthHelperError, ProviderError, TransientError
 from ..hints import printable
+from ..providers import Provider
 from .common import AuthorizationDenied, CallbackError, StateMismatch
 
 MAX_CODE_LENGTH = 4096  # Microsoft's codes are long (~1-2 KB); nothing real comes close to this
@@ -21,6 +22,7 @@ _CODE_RE = re.compile(r"[\x21-\x7e]+")  # visible ASCII, no spaces
 _QUERY_MARKERS = re.compile(r"(?:^|[?&#])(?:code|error|state)=")
 _DENIED = (
     "access_denied",
+    "authorization_declined",
     "login_required",
     "consent_required",
     "interaction_required",
@@ -38,11 +40,7 @@ class Callback:
     error: str | None = None
     error_description: str | None = None
     iss: str | None = None
-
-    @property
-    def bare(self) -> bool:
-        """True for a pasted bare code: there is no state to check."""
-        return self.code is not None and self.state is None and self.error is None
+    bare: bool = False  # a code pasted alone: no state, no iss to check (the user vouches for it)
 
 
 def parse_query(query: str) -> Callback:
@@ -98,22 +96,33 @@ def parse_pasted(text: str) -> Callback:
             "the pasted URL has no code= in it: paste the URL of the page the "
             "browser ended on after signing in"
         )
-    return Callback(code=_check_code(stripped))
+    return Callback(code=_check_code(stripped), bare=True)
 
 
-def code_from(
-    callback: Callback, state: str, *, issuer: str | None = None, require_state: bool = True
-) -> str:
-    """The code of a callback for the attempt that sent `state`; an error for anything else."""
+def code_from(callback: Callback, state: str, *, provider: Provider | None = None) -> str:
+    """The code of a callback for the attempt that sent `state`; an error for anything else.
+
+    A redirect (or a pasted URL) must carry our state; only a code pasted alone has none. With
+    RFC 9207 advertised by the provider (`iss_in_authorization_response`), it must carry `iss`
+    too, and any `iss` must be the provider's issuer.
+    """
+    issuer = provider.issuer if provider is not None else None
+    if callback.bare:
+        return callback.code or ""
     if callback.state is None:
-        if require_state:  # a pasted bare code (or URL without state) has nothing to compare
-            raise StateMismatch(
-                "the redirect carries no state parameter; it does not belong to this authorization"
-            )
-    elif callback.state != state:
+        raise StateMismatch(
+            "the redirect URL carries no state parameter, so it cannot be checked that it belongs "
+            "to this authorization; nothing was stored. Paste the whole URL (or only the code)"
+        )
+    if callback.state != state:
         raise StateMismatch(
             "the state parameter does not match this authorization (a URL from "
             "another attempt?); nothing was stored, run the command again"
+        )
+    if callback.iss is None and provider is not None and provider.iss_in_authorization_response:
+        raise CallbackError(
+            f"the redirect carries no iss parameter although {provider.name} always sends one "
+            "(RFC 9207): it may come from another provider (a mix-up attack); nothing was stored"
         )
     if (
         callback.iss is not None

@@ -61,9 +61,13 @@ class FlowUnavailable(UsageError):
     """The chosen flow cannot be used with this provider (Google and the device flow)."""
 
 
-def exchange_code(ctx: FlowContext, code: str, code_verifier: str, redirect_uri: str
-                  ) -> oauth.TokenResponse:
-    """Trade an authorization code (+ PKCE verifier) for tokens; errors sorted like refresh errors."""
+def exchange_code(ctx: FlowContext, code: str, code_verifier: str, redirect_uri: str,
+                  nonce: str | None = None) -> oauth.TokenResponse:
+    """Trade an authorization code (+ PKCE verifier) for tokens; errors sorted like refresh errors.
+
+    An id_token in the answer is validated (identity.validate) against `nonce`, the one the
+    authorization request sent.
+    """
     redact.register(code, code_verifier)
     form = {
         "grant_type": "authorization_code",
@@ -83,11 +87,21 @@ def exchange_code(ctx: FlowContext, code: str, code_verifier: str, redirect_uri:
     except OAuthHelperError as e:
         raise type(e)(f"the code exchange failed: {_short(e)}") from None
     register_tokens(response)
+    check_id_token(ctx, response, nonce)
     return response
 
 
 def register_tokens(response: oauth.TokenResponse) -> None:
     redact.register(response.access_token, response.refresh_token, response.id_token)
+
+
+def check_id_token(ctx: FlowContext, response: oauth.TokenResponse, nonce: str | None) -> None:
+    """Refuse an id_token that is not for this provider, this client, now and this sign-in."""
+    if response.id_token:
+        from .. import identity
+
+        identity.validate(identity.decode_claims(response.id_token), ctx.provider, ctx.client_id,
+                          nonce)
 
 
 def _short(error: Exception) -> str:

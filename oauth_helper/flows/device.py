@@ -10,7 +10,13 @@ from typing import Any
 from .. import http, oauth, redact
 from ..errors import AuthorizationRequired, ProviderError, TransientError
 from ..jsondata import json_object
-from .common import AuthorizationDenied, FlowContext, FlowUnavailable, register_tokens
+from .common import (
+    AuthorizationDenied,
+    FlowContext,
+    FlowUnavailable,
+    check_id_token,
+    register_tokens,
+)
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5.0  # RFC 8628 §3.2: 5 seconds when the provider does not say
@@ -19,6 +25,8 @@ MIN_INTERVAL = 0.05
 DEFAULT_EXPIRES_IN = 900.0
 MAX_INTERVAL = 60.0  # a provider asking for more is broken; polling once a minute still works
 MAX_EXPIRES_IN = 3600.0  # nobody waits longer than an hour at a device code prompt
+# RFC 8628 §3.5 says access_denied; Microsoft answers authorization_declined.
+DECLINED = ("access_denied", "authorization_declined")
 
 
 class DeviceCodeExpired(AuthorizationRequired):
@@ -125,13 +133,14 @@ def poll(ctx: FlowContext, grant: DeviceGrant, *, sleep: Callable[[float], None]
         if error == "slow_down":
             interval += SLOW_DOWN_STEP
             continue
-        if error == "access_denied":
+        if error in DECLINED:
             raise AuthorizationDenied(f"the sign-in for code {grant.user_code} was declined "
-                                      "(access_denied); nothing was stored")
+                                      f"({error}); nothing was stored")
         if error == "expired_token":
             raise _expired(grant)
         token = oauth.parse_token_response(response, oauth.host_of(endpoint))
         register_tokens(token)
+        check_id_token(ctx, token, None)  # RFC 8628 sends no nonce
         return token
 
 

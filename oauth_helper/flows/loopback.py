@@ -210,7 +210,7 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
             if event.kind == "redirect" and event.callback is not None:
                 if pasting and interactive:
                     ctx.say("")  # end the pending paste prompt's line
-                code = code_from(event.callback, request.state, issuer=ctx.provider.issuer)
+                code = code_from(event.callback, request.state, provider=ctx.provider)
                 break
             if event.kind == "browser":
                 if not event.ok and not pasting:
@@ -228,16 +228,11 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
                     paste.prompt_again(ctx, interactive)
                     continue
                 try:
-                    code = paste.code_from_text(event.text, request.state, ctx.provider.issuer)
+                    code = paste.code_from_text(event.text, request.state, ctx.provider)
                 except CallbackError as e:
                     last_error = e
                     ctx.say(f"{e}")
                     paste.prompt_again(ctx, interactive)
                     continue
                 break
-    response = exchange_code(ctx, code, request.verifier, redirect_uri)
-    if response.id_token:
-        from .. import identity
-
-        identity.check_nonce(identity.decode_claims(response.id_token), request.nonce)
-    return response
+    return exchange_code(ctx, code, request.verifier, redirect_uri, request.nonce)

@@ -10,6 +10,7 @@ import sys
 import threading
 from typing import TextIO
 
+from ..providers import Provider
 from .callback import code_from, parse_pasted
 from .common import FlowContext
 from .loopback import Event, Inbox
@@ -39,9 +40,9 @@ def prompt_again(ctx: FlowContext, interactive: bool) -> None:
         _prompt()
 
 
-def code_from_text(text: str, state: str, issuer: str | None) -> str:
+def code_from_text(text: str, state: str, provider: Provider) -> str:
     """The code in a pasted line; CallbackError (a UsageError) for anything unusable."""
-    return code_from(parse_pasted(text), state, issuer=issuer, require_state=False)
+    return code_from(parse_pasted(text), state, provider=provider)
 
 
 def _prompt() -> None:

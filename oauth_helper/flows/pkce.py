@@ -65,9 +65,10 @@ class AuthorizationRequest:
         }
         if "openid" in scopes:
             params["nonce"] = self.nonce
-        if provider.kind == "google":
-            # Google hands out a refresh token only for offline access, and only at consent time.
-            params["access_type"] = "offline"
-            params["prompt"] = "consent"
+            if "offline_access" in scopes and provider.offline_needs_consent:
+                # OpenID Connect Core §11: without prompt=consent a server MUST ignore
+                # offline_access, so no refresh token would come back.
+                params["prompt"] = "consent"
+        params.update(provider.authorize_params)
         separator = "&" if urllib.parse.urlsplit(endpoint).query else "?"
         return endpoint + separator + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)

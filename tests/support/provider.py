@@ -307,6 +307,9 @@ class LocalProvider:
         self.device_interval: float = 1
         self.device_expires_in = 600
         self.id_token_claims_extra: dict[str, Any] = {}
+        # Merged into every token response: {"token_type": "DPoP"}, {"scope": "openid"}, ...
+        self.token_response_extra: dict[str, Any] = {}
+        self.device_denied_error = "access_denied"  # Microsoft says authorization_declined
         self.include_email_claim = True
         self.clock_offset = 0.0
         self.id_token_key = secrets.token_bytes(32)
@@ -592,6 +595,7 @@ class LocalProvider:
         if nonce is not None:
             claims["nonce"] = nonce
         claims.update(self.id_token_claims_extra)
+        claims = {k: v for k, v in claims.items() if v is not None}  # None removes a claim
         header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode("utf-8"))
         payload = _b64url(json.dumps(claims).encode("utf-8"))
         sig = hmac.new(self.id_token_key, f"{header}.{payload}".encode("ascii"), hashlib.sha256)
@@ -626,6 +630,8 @@ class LocalProvider:
                 body["refresh_token_expires_in"] = int(self.refresh_token_expires_in)
         if "openid" in scopes:
             body["id_token"] = self._id_token(user, client_id, nonce)
+        body.update(self.token_response_extra)
+        body = {k: v for k, v in body.items() if v is not None}  # None removes a field
         self.last_token_response = body
         return body
 
@@ -1009,7 +1015,7 @@ class LocalProvider:
             dev.status = "expired"
             return _error(400, "expired_token", "the device code has expired")
         if dev.status == "denied":
-            return _error(400, "access_denied", "the user declined")
+            return _error(400, self.device_denied_error, "the user declined")
         if previous is not None and now - previous < self.device_interval - 0.02:
             self.unexpected.append(
                 f"POST /token: device polled after {now - previous:.3f}s "

@@ -21,7 +21,7 @@ from oauth_helper.errors import (
 from oauth_helper.flows import browser, callback, pkce
 from oauth_helper.flows.common import AuthorizationDenied, CallbackError, StateMismatch
 from oauth_helper.flows.loopback import Listener
-from oauth_helper.providers import BUILTIN, GOOGLE
+from oauth_helper.providers import BUILTIN, GOOGLE, Provider
 
 STATE = "st-4f9a"
 CODE = "4/0AX4XfWh-code_with.chars~"
@@ -59,6 +59,30 @@ def test_google_url_asks_offline_consent_and_hints_the_account() -> None:
     assert request.verifier not in str(query)
 
 
+def test_oidc_offline_access_asks_consent_microsoft_does_not() -> None:
+    # Issue 12 item 2: OIDC Core §11 servers drop offline_access without prompt=consent.
+    request = pkce.AuthorizationRequest.new()
+    corp = Provider(name="corp", issuer="https://sso.example",
+                    authorization_endpoint="https://sso.example/auth", scopes=("mail", "offline_access"))
+
+    def query(provider: Provider, scopes: tuple[str, ...]) -> dict[str, str]:
+        link = request.url(provider, "cid", scopes, "a@x.com", "http://127.0.0.1:5/")
+        return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+
+    assert query(corp, authorize.requested_scopes(corp))["prompt"] == "consent"
+    assert "prompt" not in query(corp, ("mail", "openid"))  # no offline_access asked
+    assert "prompt" not in query(BUILTIN["microsoft"], authorize.requested_scopes(BUILTIN["microsoft"]))
+
+
+def test_microsoft_pop_scope_only_for_pop_accounts() -> None:
+    # Issue 12 item 7: the POP scope can force an admin consent screen.
+    microsoft = BUILTIN["microsoft"]
+    assert not any("POP." in s for s in authorize.requested_scopes(microsoft))
+    assert "https://outlook.office.com/POP.AccessAsUser.All" in authorize.requested_scopes(
+        microsoft, pop=True)
+    assert authorize.requested_scopes(GOOGLE, pop=True) == authorize.requested_scopes(GOOGLE)
+
+
 def test_requested_scopes_dedupe_in_order() -> None:
     scopes = authorize.requested_scopes(BUILTIN["microsoft"])
     assert scopes[-3:] == ("openid", "email", "profile")
@@ -71,11 +95,32 @@ def test_requested_scopes_dedupe_in_order() -> None:
 
 def test_full_redirect_url() -> None:
     found = callback.parse_pasted(url(code=CODE, state=STATE, scope="x"))
-    assert callback.code_from(found, STATE, require_state=False) == CODE
+    assert callback.code_from(found, STATE) == CODE
+
+
+def test_pasted_url_without_state_is_refused_but_a_bare_code_is_not() -> None:
+    # Issue 12 item 4: a pasted redirect URL whose state was removed used to be accepted.
+    for text in (url(code=CODE), f"code={CODE}", f"http://localhost:5/#code={CODE}"):
+        with pytest.raises(StateMismatch, match="no state"):
+            callback.code_from(callback.parse_pasted(text), STATE)
+    assert callback.code_from(callback.parse_pasted(CODE), STATE) == CODE
+
+
+def test_rfc9207_iss_required_when_the_provider_advertises_it() -> None:
+    # Issue 12 item 4: RFC 9207 §2.4, a response without iss MUST be rejected then.
+    strict = Provider(name="corp", issuer="https://sso.example", iss_in_authorization_response=True)
+    lax = Provider(name="corp", issuer="https://sso.example")
+    no_iss = callback.parse_query(f"code=abc&state={STATE}")
+    with pytest.raises(CallbackError, match="RFC 9207"):
+        callback.code_from(no_iss, STATE, provider=strict)
+    assert callback.code_from(no_iss, STATE, provider=lax) == "abc"
+    good = callback.parse_query(f"code=abc&state={STATE}&iss=https%3A%2F%2Fsso.example")
+    assert callback.code_from(good, STATE, provider=strict) == "abc"
+    assert callback.code_from(callback.parse_pasted("abc"), STATE, provider=strict) == "abc"
 
 
 def test_bare_code_and_percent_encoded_code() -> None:
-    assert callback.code_from(callback.parse_pasted(f"  {CODE}\n"), STATE, require_state=False) == CODE
+    assert callback.code_from(callback.parse_pasted(f"  {CODE}\n"), STATE) == CODE
     encoded = urllib.parse.quote(CODE, safe="")
     assert callback.parse_pasted(encoded).code == CODE
 
@@ -89,7 +134,7 @@ def test_query_only_and_fragment() -> None:
 def test_wrong_state_is_refused() -> None:
     found = callback.parse_pasted(url(code=CODE, state="another"))
     with pytest.raises(StateMismatch):
-        callback.code_from(found, STATE, require_state=False)
+        callback.code_from(found, STATE)
 
 
 def test_listener_requires_state() -> None:
@@ -100,9 +145,9 @@ def test_listener_requires_state() -> None:
 def test_issuer_mix_up_is_refused() -> None:
     found = callback.parse_pasted(url(code=CODE, state=STATE, iss="https://evil.example"))
     with pytest.raises(CallbackError, match="issuer"):
-        callback.code_from(found, STATE, issuer="https://accounts.google.com")
+        callback.code_from(found, STATE, provider=GOOGLE)
     same = callback.parse_pasted(url(code=CODE, state=STATE, iss="https://accounts.google.com/"))
-    assert callback.code_from(same, STATE, issuer="https://accounts.google.com") == CODE
+    assert callback.code_from(same, STATE, provider=GOOGLE) == CODE
 
 
 @pytest.mark.parametrize(("error", "kind"), [
@@ -155,7 +200,7 @@ def test_url_like_paste_only_raises_our_errors(tail: str, head: str) -> None:
     except UsageError:
         return
     try:
-        code = callback.code_from(found, STATE, require_state=False)
+        code = callback.code_from(found, STATE)
     except (UsageError, AuthorizationRequired, ProviderError, TransientError) as e:
         assert "\n" not in str(e)
         return
@@ -204,22 +249,71 @@ def test_unreadable_id_token(token: str) -> None:
         identity.decode_claims(token)
 
 
+def who(name: str | None) -> identity.SignedIn:
+    return identity.SignedIn(name, "id_token" if name else "")
+
+
 def test_identity_check() -> None:
-    assert identity.check("Alice@Example.com", "alice@example.COM", allow_other=False) is None
-    assert identity.check("alice@example.com", None, allow_other=False) is None
+    assert identity.check("Alice@Example.com", who("alice@example.COM"), allow_other=False) is None
     with pytest.raises(identity.IdentityMismatch) as caught:
-        identity.check("alice@example.com", "bob@example.com", allow_other=False)
+        identity.check("alice@example.com", who("bob@example.com"), allow_other=False)
     message = str(caught.value)
     assert "alice@example.com" in message and "bob@example.com" in message
     assert caught.value.exit_code == 77
-    assert identity.check("alice@example.com", "asmith@corp", allow_other=True) == "asmith@corp"
+    assert identity.check("alice@example.com", who("asmith@corp"), allow_other=True) == "asmith@corp"
 
 
-def test_nonce_checked() -> None:
-    identity.check_nonce({"nonce": "n1"}, "n1")
-    identity.check_nonce({}, "n1")
-    with pytest.raises(AuthorizationRequired):
-        identity.check_nonce({"nonce": "other"}, "n1")
+def test_unknown_identity_is_refused_unless_explicitly_accepted() -> None:
+    # Issue 12 item 1: nothing naming the account used to be a warning only.
+    with pytest.raises(identity.IdentityUnknown, match="--allow-unverified-identity") as caught:
+        identity.check("alice@example.com", who(None), allow_other=False)
+    assert caught.value.exit_code == 77
+    assert identity.check("alice@example.com", who(None), allow_other=False,
+                          allow_unverified=True) is None
+
+
+ISSUER = "https://sso.example"
+CORP = Provider(name="corp", issuer=ISSUER)
+NOW = 1_800_000_000.0
+GOOD = {"iss": ISSUER, "aud": "cid", "exp": NOW + 600, "iat": NOW, "sub": "s1", "nonce": "n1"}
+
+
+def test_valid_id_token_passes() -> None:
+    identity.validate(dict(GOOD), CORP, "cid", "n1", now=NOW)
+    identity.validate({**GOOD, "aud": ["cid", "api"], "azp": "cid"}, CORP, "cid", "n1", now=NOW)
+    identity.validate({**GOOD, "exp": NOW - 60}, CORP, "cid", "n1", now=NOW)  # within the skew
+    identity.validate({**GOOD, "iss": ISSUER + "/"}, CORP, "cid", "n1", now=NOW)
+    identity.validate({k: v for k, v in GOOD.items() if k != "nonce"}, CORP, "cid", None, now=NOW)
+    google = {**GOOD, "iss": "accounts.google.com"}
+    identity.validate(google, GOOGLE, "cid", "n1", now=NOW)
+    microsoft = {**GOOD, "iss": "https://login.microsoftonline.com/9188040d/v2.0"}
+    identity.validate(microsoft, BUILTIN["microsoft"], "cid", "n1", now=NOW)
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"nonce": None}, "no nonce"),
+    ({"nonce": "other"}, "nonce mismatch"),
+    ({"aud": "another-client"}, "not for this client"),
+    ({"aud": ["cid", "api"]}, "another party"),
+    ({"azp": "another-client"}, "another party"),
+    ({"iss": "https://evil.example"}, "issued by"),
+    ({"iss": None}, "no issuer"),
+    ({"exp": NOW - 3600}, "expired"),
+    ({"exp": None}, "no expiry"),
+    ({"exp": "soon"}, "no expiry"),
+])
+def test_id_token_refused_per_oidc_core_3_1_3_7(change: dict[str, object], words: str) -> None:
+    # Issue 12 item 3: only a wrong nonce used to be refused.
+    claims = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+    with pytest.raises(identity.InvalidIdToken, match=words) as caught:
+        identity.validate(claims, CORP, "cid", "n1", now=NOW)
+    assert caught.value.exit_code == 77 and "nothing was stored" in str(caught.value)
+
+
+def test_microsoft_id_token_issuer_must_be_https() -> None:
+    with pytest.raises(identity.InvalidIdToken, match="https"):
+        identity.validate({**GOOD, "iss": "login.example"}, BUILTIN["microsoft"], "cid", "n1",
+                          now=NOW)
 
 
 # -- choices --------------------------------------------------------------------------------------

@@ -268,6 +268,20 @@ def test_pop3_login_ok() -> None:
     assert p.error is None
 
 
+def test_pop3_long_response_is_sent_after_the_continuation() -> None:
+    # Issue 12 item 8, RFC 5034 §4: an AUTH line is at most 255 octets. Microsoft's tokens are
+    # over a kilobyte, so the response goes after the server's "+". Before: all on the AUTH line.
+    long_token = "eyJ0eXAiOiJKV1Qi." + "x" * 1500
+    response = xoauth2(USER, long_token)
+    script = [(b"AUTH XOAUTH2", b"+ \r\n"), (response.encode(), b"+OK logged in\r\n")]
+    with scripted(script) as (conn, peer):
+        preauth._pop3_login(conn, "xoauth2", response, USER)
+        peer.thread.join(STEP)
+    assert peer.error is None
+    assert peer.received[0] == b"AUTH XOAUTH2\r\n"  # no initial response on the line
+    assert all(len(line) <= preauth.POP3_AUTH_LINE for line in peer.received[:1])
+
+
 def test_pop3_rejection_after_a_challenge() -> None:
     response = oauthbearer(USER, TOKEN)
     script = [
