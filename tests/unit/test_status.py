@@ -100,7 +100,7 @@ def test_dead_refresh_token_and_failed_refresh(config_path: Path) -> None:
     cfg = parse(CONFIG, config_path)
     bob = cfg.account("bob@corp.example")
     FileStore(bob.name).save(Secret("rt-x" * 4, refresh_token_expires_at=NOW - 60))
-    state.record_refresh(bob.name, False, "Token has been expired or revoked.")
+    state.record_refresh(bob.name, False, "Token has been expired or revoked.", exit_code=77)
     got = status.account_status(bob, NOW)
     codes = {w["code"]: w for w in got["warnings"]}
     assert codes["refresh_token_expires"]["message"].startswith("the refresh token died on")
