@@ -169,7 +169,7 @@ class _Builder:
         line = self.line_of(table, key)
         where = f"{self.path}:{line}" if line else f"{self.path}"
         name = ".".join(_quote_key(p) for p in table)
-        subject = f"{name}.{key}" if key else name
+        subject = f"{name}.{key}" if key and name else key or name  # top-level keys: no dot
         return ConfigError(f"{where}: {subject}: {what}")
 
     # -- building ----------------------------------------------------------------------------
