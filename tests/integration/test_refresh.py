@@ -31,7 +31,9 @@ def expire_soon(env: dict[str, str], account: str, seconds: float) -> None:
     """Make the cached token of `account` die in `seconds`, as if it had been issued long ago."""
     path = cache_file(env, account)
     entry = json.loads(path.read_text())
+    lifetime = entry["expires_at"] - entry["obtained_at"]  # the provider's 3600 s
     entry["expires_at"] = time.time() + seconds
+    entry["obtained_at"] = entry["expires_at"] - lifetime
     path.write_text(json.dumps(entry))  # write_text keeps the file's 0600 mode
 
 
@@ -77,9 +79,11 @@ def test_within_decides_what_is_near(tmp_path: Path, provider: LocalProvider) ->
     env = three_accounts(tmp_path, provider)
     assert run_cli(env, "refresh", "--all").returncode == 0
     before = refreshes(provider)
-    assert run_cli(env, "refresh", BOB, "--within", "3000").returncode == 0
-    assert refreshes(provider) == before  # the token is valid for almost 3600 s
-    assert run_cli(env, "refresh", BOB, CAROL, "--within", "3700").returncode == 0
+    expire_soon(env, BOB, 2000)
+    expire_soon(env, CAROL, 2000)
+    assert run_cli(env, "refresh", BOB, CAROL, "--within", "1500").returncode == 0
+    assert refreshes(provider) == before  # both stay valid longer than 1500 s
+    assert run_cli(env, "refresh", BOB, CAROL, "--within", "2500").returncode == 0
     assert refreshes(provider) == before + 2
 
 
