@@ -167,6 +167,9 @@ def _run(args: list[str]) -> int:
         return EX_USAGE if code == 2 else code
     settings = _settings(ns)
     _configure_logging(settings)
+    from . import notify
+
+    notify.use_config(settings.config_path)  # notifications look up notify_command in this file
     try:
         handler = ns.handler
         result: int = handler(settings, ns)
@@ -348,6 +351,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("action", choices=("get", "store", "erase"))
 
+    p = command(
+        "refresh",
+        "refresh the access tokens that expire within --within seconds, for a timer (nothing on "
+        "stdout; exit status: the most serious failure, in the order 77 78 67 69 70 75)",
+        _cmd_refresh,
+    )
+    p.add_argument("accounts", metavar="ACCOUNT", nargs="*")
+    p.add_argument("--all", action="store_true", help="every account in the config")
+    p.add_argument(
+        "--within",
+        type=int,
+        metavar="SECONDS",
+        default=None,
+        help="refresh a token unless it stays valid this long (default 900)",
+    )
+
     p = command("status", "show accounts, stores and token lifetimes", _cmd_status)
     p.add_argument("account", metavar="ACCOUNT", nargs="?")
     p.add_argument("--json", action="store_true")
@@ -444,6 +463,13 @@ def _cmd_authorize(settings: Settings, ns: argparse.Namespace) -> int:
         pop=ns.pop,
         timeout=ns.timeout,
     )
+
+
+def _cmd_refresh(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import refresh_cmd
+
+    within = refresh_cmd.DEFAULT_WITHIN if ns.within is None else ns.within
+    return refresh_cmd.run(settings, accounts=ns.accounts, all_accounts=ns.all, within=within)
 
 
 def _cmd_status(settings: Settings, ns: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ _ACCOUNT_KEYS = {
     "smtp",
     "imap",
     "pop",
+    "notify_command",
 }
 _PROVIDER_KEYS = {
     "issuer",
@@ -52,7 +53,7 @@ _PROVIDER_KEYS = {
     "tenant",
     "identity_scopes",
 }
-_TOP_KEYS = {"accounts", "providers", "timeout"}
+_TOP_KEYS = {"accounts", "providers", "timeout", "notify_command"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Account:
     store_write: tuple[str, ...] = ()
     store_erase: tuple[str, ...] = ()
     signed_in_as: str | None = None
+    notify_command: tuple[str, ...] = ()  # run when the account needs the person (notify.py)
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -155,6 +157,7 @@ class _Builder:
     def __init__(self, text: str, path: Path) -> None:
         self.path = path
         self.text = text
+        self.notify_default: tuple[str, ...] = ()
 
     # -- locating mistakes -------------------------------------------------------------------
     def line_of(self, table: tuple[str, ...], key: str | None = None) -> int | None:
@@ -166,7 +169,7 @@ class _Builder:
         line = self.line_of(table, key)
         where = f"{self.path}:{line}" if line else f"{self.path}"
         name = ".".join(_quote_key(p) for p in table)
-        subject = f"{name}.{key}" if key else name
+        subject = f"{name}.{key}" if key and name else key or name  # top-level keys: no dot
         return ConfigError(f"{where}: {subject}: {what}")
 
     # -- building ----------------------------------------------------------------------------
@@ -183,6 +186,7 @@ class _Builder:
             or not 0 < timeout <= 300
         ):
             raise self.error((), "timeout", "must be a number of seconds between 0 and 300")
+        self.notify_default = self._command((), data, "notify_command")
         providers = dict(BUILTIN)
         for name, table in self._tables(data, "providers").items():
             providers[name] = self._provider(name, table)
@@ -295,6 +299,7 @@ class _Builder:
             store_write=commands["store_write"],
             store_erase=commands["store_erase"],
             signed_in_as=self._str(where, table, "signed_in_as"),
+            notify_command=self._command(where, table, "notify_command") or self.notify_default,
         )
 
     # -- typed getters -----------------------------------------------------------------------

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from . import cache, config, hints, redact, state
+from . import cache, config, grant, hints, redact, state
 from .config import Account
-from .errors import OAuthHelperError
+from .errors import EX_CONFIG, EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError
+from .grant import human_span
 from .settings import Settings
 from .stores import open_store
 
@@ -108,14 +109,17 @@ def account_status(
     last = state.load(account.name)
     last_info = _last_refresh(last)
     if last_info is not None and not last_info["ok"]:
-        hint = hints.lookup(str(last_info.get("message") or ""))
-        fix = (
-            f"run: {authorize}"
-            if hint is None or hint.reauthorize
-            else ("fix the provider or app registration problem named above")
+        warnings.append(_failure_warning(account, last_info, authorize))
+    grant_info, deadline = _grant(account, secret, last, now)
+    if deadline is not None and deadline.inactivity and grant.soon(deadline, now):
+        warnings.append(
+            Finding(
+                "grant_inactive_soon",
+                f"the grant ends on {human_time(deadline.at)} unless it is used: "
+                f"{deadline.rule.text}",
+                f"refresh it now, and keep a timer running: oauth-helper refresh {_q(account.name)} -v",
+            )
         )
-        detail = last_info.get("message") or "no detail"
-        warnings.append(Finding("last_refresh_failed", f"the last refresh failed: {detail}", fix))
     return {
         "account": account.name,
         "provider": account.provider.name,
@@ -125,8 +129,77 @@ def account_status(
         "refresh_token": refresh_info,
         "access_token": _access(account, now),
         "last_refresh": last_info,
+        "grant": grant_info,
         "warnings": [w.as_json() for w in warnings],
     }
+
+
+def _failure_warning(account: Account, last: dict[str, Any], authorize: str) -> Finding:
+    """What to do about the last failed refresh, from the exit code it ended with (not its text)."""
+    detail = last.get("message") or "no detail"
+    message = f"the last refresh failed: {detail}"
+    code = last.get("exit_code")
+    if code == EX_TEMPFAIL:
+        return Finding(
+            "last_refresh_failed",
+            message,
+            "temporary (network, provider busy or down); nothing to do: the next `token` or "
+            "`refresh` tries again; if it persists, run: "
+            f"oauth-helper refresh {_q(account.name)} -v",
+            severity="info",
+        )
+    if code == EX_NOPERM:
+        fix = last.get("fix") or authorize
+        return Finding("last_refresh_failed", message, f"run: {fix}")
+    if code == EX_UNAVAILABLE:
+        return Finding(
+            "last_refresh_failed",
+            message,
+            f"make the {account.store} store reachable here, or move the account: "
+            f"{authorize} --store file",
+        )
+    if code == EX_CONFIG:
+        return Finding(
+            "last_refresh_failed",
+            message,
+            "fix the provider, app registration or configuration problem named above, then "
+            f"check with: oauth-helper refresh {_q(account.name)} -v",
+        )
+    return Finding(
+        "last_refresh_failed",
+        message,
+        f"try again and see what it says: oauth-helper refresh {_q(account.name)} -v",
+    )
+
+
+def _grant(
+    account: Account, secret: Any, last: dict[str, Any], now: float
+) -> tuple[dict[str, Any], grant.Deadline | None]:
+    """When the grant dies at the latest, and by which rule (None fields: not known)."""
+    success = last.get("last_success_at")
+    found = grant.deadline(
+        account.provider.name,
+        account.provider.kind,
+        expires_at=secret.refresh_token_expires_at if secret is not None else None,
+        last_used=grant.last_used(
+            float(success) if isinstance(success, (int, float)) else None,
+            secret.obtained_at if secret is not None else None,
+        ),
+    )
+    if secret is None or found is None:
+        return {"expires_at": None, "expires_in": None, "rule": None, "explanation": None}, None
+    return {
+        "expires_at": iso(found.at),
+        "expires_in": int(found.at - now),
+        "rule": found.rule.code,
+        "explanation": found.rule.text,
+    }, found
+
+
+def _q(name: str) -> str:
+    import shlex
+
+    return shlex.quote(name)
 
 
 def _store(account: Account, warnings: list[Finding], authorize: str) -> tuple[dict[str, Any], Any]:
@@ -219,9 +292,15 @@ def _last_refresh(data: dict[str, Any]) -> dict[str, Any] | None:
         return None
     success = data.get("last_success_at")
     message = data.get("last_refresh_message")
+    exit_code = data.get("last_refresh_exit_code")
+    fix = data.get("last_refresh_fix")
     return {
         "at": iso(float(at)),
         "ok": bool(data.get("last_refresh_ok")),
+        "exit_code": exit_code
+        if isinstance(exit_code, int) and not isinstance(exit_code, bool)
+        else None,
+        "fix": redact.scrub(fix) if isinstance(fix, str) and fix else None,
         "message": redact.scrub(message) if isinstance(message, str) and message else None,
         "last_success_at": iso(float(success)) if isinstance(success, (int, float)) else None,
     }
@@ -270,22 +349,6 @@ def human_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(epoch)).strip()
 
 
-def human_span(seconds: float) -> str:
-    """
-    >>> human_span(59), human_span(3600 * 5 + 60), human_span(86400 * 6.5)
-    ('59 s', '5 h 1 min', '6 days 12 h')
-    """
-    seconds = int(abs(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, hours, days = seconds // 60 % 60, seconds // 3600 % 24, seconds // 86400
-    if days:
-        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
-    if hours:
-        return f"{hours} h" + (f" {minutes} min" if minutes else "")
-    return f"{minutes} min"
-
-
 def _parse_iso(text: str) -> float:
     import calendar
 
@@ -320,6 +383,13 @@ def render(report: dict[str, Any], config_exists: bool = True) -> str:
             if rt["expires_at"]:
                 text += f", dies {_when(rt['expires_at'])}"
             row("refresh token", text)
+        g = a["grant"]
+        if g["expires_at"]:
+            left = g["expires_in"]
+            when = _when(g["expires_at"])
+            span = f"{when} (in {human_span(left)})" if left > 0 else f"{when} (passed)"
+            verb = "ends if unused by" if g["rule"].endswith("_inactivity") else "ends"
+            row("grant", f"{verb} {span}: {g['explanation']}")
         at = a["access_token"]
         if at["cached"]:
             left = at["expires_in"]

@@ -260,4 +260,10 @@ def _store_cache(account: str, cached: cache.CachedToken) -> None:
 
 
 def _record_failure(account: Account, error: OAuthHelperError) -> None:
-    state.record_refresh(account.name, False, str(error))
+    state.record_refresh(
+        account.name,
+        False,
+        str(error),
+        exit_code=error.exit_code,
+        fix=account.authorize_command() if isinstance(error, AuthorizationRequired) else None,
+    )

@@ -15,7 +15,7 @@ _oauth_helper() {
         cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"
         words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
     }
-    local commands="authorize token git-credential status test revoke providers preauth"
+    local commands="authorize token git-credential refresh status test revoke providers preauth"
     local common="--config -v --verbose --debug --help"
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
@@ -32,7 +32,7 @@ _oauth_helper() {
         --flow) COMPREPLY=($(compgen -W "browser paste device" -- "$cur")); return ;;
         --store) COMPREPLY=($(compgen -W "keyring file command" -- "$cur")); return ;;
         --provider) COMPREPLY=($(compgen -W "google microsoft" -- "$cur")); return ;;
-        --client-id|--client-secret|--tenant|--port|--timeout|--host|--min-validity|--smtp|--imap)
+        --client-id|--client-secret|--tenant|--port|--timeout|--host|--min-validity|--within|--smtp|--imap)
             return ;;
     esac
     if [ -z "$cmd" ]; then
@@ -44,6 +44,7 @@ _oauth_helper() {
         authorize) opts="--provider --client-id --client-secret --tenant --flow --no-browser --port --store --allow-other-identity --timeout" ;;
         token) opts="--format --host --port --min-validity --force-refresh" ;;
         git-credential) COMPREPLY=($(compgen -W "get store erase" -- "$cur")); return ;;
+        refresh) opts="--all --within" ;;
         status|providers) opts="--json" ;;
         test) opts="--smtp --imap --mechanism --cafile" ;;
         revoke) opts="--forget" ;;

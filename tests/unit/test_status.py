@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,7 +101,7 @@ def test_dead_refresh_token_and_failed_refresh(config_path: Path) -> None:
     cfg = parse(CONFIG, config_path)
     bob = cfg.account("bob@corp.example")
     FileStore(bob.name).save(Secret("rt-x" * 4, refresh_token_expires_at=NOW - 60))
-    state.record_refresh(bob.name, False, "Token has been expired or revoked.")
+    state.record_refresh(bob.name, False, "Token has been expired or revoked.", exit_code=77)
     got = status.account_status(bob, NOW)
     codes = {w["code"]: w for w in got["warnings"]}
     assert codes["refresh_token_expires"]["message"].startswith("the refresh token died on")
@@ -230,3 +231,96 @@ def test_providers_json_and_table(config_path: Path) -> None:
     text = out.getvalue()
     assert text.startswith("corp (config)\n") and "\nmicrosoft (built-in)\n" in text
     assert "  revocation    none" in text
+
+
+# -- when the grant ends ------------------------------------------------------------------------
+
+GRANT_CONFIG = """\
+[providers.corp]
+token_endpoint = "https://sso.corp.example/token"
+
+[accounts."dave@contoso.com"]
+provider = "microsoft"
+client_id = "m-client"
+
+[accounts."erin@gmail.com"]
+provider = "google"
+client_id = "g-client"
+
+[accounts."frank@corp.example"]
+provider = "corp"
+"""
+
+
+def grant_of(
+    tmp_path: Path, name: str, secret: Secret, last_success: float | None
+) -> dict[str, Any]:
+    cfg = parse(GRANT_CONFIG, tmp_path / "config.toml")
+    account = cfg.account(name)
+    FileStore(account.name).save(secret)
+    if last_success is not None:
+        state.record_refresh(account.name, True)
+        saved = state.load(account.name)
+        saved["last_success_at"] = last_success
+        Path(state.path_for(account.name)).write_text(json.dumps(saved))
+    return status.account_status(account, NOW)
+
+
+def test_microsoft_grant_ends_90_days_after_the_last_refresh(tmp_path: Path, utc: None) -> None:
+    got = grant_of(
+        tmp_path,
+        "dave@contoso.com",
+        Secret("rt-value-1", obtained_at=NOW - 80 * 86400),
+        NOW - 10 * 86400,
+    )
+    assert got["grant"] == {
+        "expires_at": status.iso(NOW + 80 * 86400),
+        "expires_in": 80 * 86400,
+        "rule": "microsoft_inactivity",
+        "explanation": "Microsoft ends refresh tokens unused for 90 days",
+    }
+    assert "grant_inactive_soon" not in {w["code"] for w in got["warnings"]}
+    text = status.render({"config": "c", "accounts": [got]})
+    assert "  grant         ends if unused by 2027-04-05 08:00 UTC (in 80 days): Microsoft" in text
+
+
+def test_inactivity_close_to_its_end_warns(tmp_path: Path) -> None:
+    got = grant_of(
+        tmp_path, "dave@contoso.com", Secret("rt-value-1", obtained_at=NOW - 89 * 86400), None
+    )
+    assert got["grant"]["rule"] == "microsoft_inactivity" and got["grant"]["expires_in"] == 86400
+    [warning] = [w for w in got["warnings"] if w["code"] == "grant_inactive_soon"]
+    assert "oauth-helper refresh dave@contoso.com" in warning["fix"]
+
+
+def test_google_testing_expiry_comes_before_inactivity(tmp_path: Path) -> None:
+    secret = Secret("rt-value-2", obtained_at=NOW - 86400, refresh_token_expires_at=NOW + 6 * 86400)
+    got = grant_of(tmp_path, "erin@gmail.com", secret, None)
+    assert got["grant"]["rule"] == "google_testing_app"
+    assert got["grant"]["expires_at"] == status.iso(NOW + 6 * 86400)
+    published = grant_of(
+        tmp_path, "erin@gmail.com", Secret("rt-value-3", obtained_at=NOW - 86400), None
+    )
+    assert published["grant"]["rule"] == "google_inactivity"
+    assert published["grant"]["expires_in"] == 179 * 86400
+
+
+def test_no_rule_and_no_date_is_null(tmp_path: Path) -> None:
+    got = grant_of(
+        tmp_path, "frank@corp.example", Secret("rt-value-4", obtained_at=NOW - 86400), NOW
+    )
+    assert got["grant"] == {
+        "expires_at": None,
+        "expires_in": None,
+        "rule": None,
+        "explanation": None,
+    }
+    assert_documented_shape(
+        {
+            "version": 1,
+            "config": "c",
+            "config_exists": True,
+            "generated_at": status.iso(NOW),
+            "accounts": [got],
+        }
+    )

@@ -110,6 +110,8 @@ def test_the_documented_example_conforms() -> None:
         (lambda r: r["accounts"][0]["access_token"].update(expires_at="yesterday"), "RFC 3339"),
         (lambda r: r["accounts"][0]["warnings"][0].update(severity="fatal"), "not in"),
         (lambda r: r["accounts"][0]["access_token"].update(expires_in=True), "is not integer"),
+        (lambda r: r["accounts"][0]["grant"].update(rule="forever"), "not in"),
+        (lambda r: r["accounts"][0]["last_refresh"].pop("exit_code"), "missing 'exit_code'"),
     ],
 )
 def test_the_validator_catches_drift(mutate: Any, complaint: str) -> None:
