@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import paths, redact
+from . import paths, redact, urlrule
 from .errors import ConfigError, UnknownAccount
 from .providers import BUILTIN, ENDPOINTS, GENERIC_HELP, HostPort, Provider, with_tenant
 
@@ -214,8 +214,9 @@ class _Builder:
         for key in ("issuer", *ENDPOINTS):
             value = self._str(where, table, key)
             if value is not None:
-                if not value.startswith(("https://", "http://")):
-                    raise self.error(where, key, "must be an http(s) URL")
+                insecure = urlrule.insecure_reason(value)
+                if insecure is not None:
+                    raise self.error(where, key, insecure)
                 changes[key] = value.rstrip("/") if key == "issuer" else value
         for key in ("scopes", "identity_scopes"):
             scopes = self._str_list(where, table, key)
