@@ -44,6 +44,14 @@ class Deadline:
         """A per-call socket timeout that never outlasts the deadline (0 would mean non-blocking)."""
         return max(0.001, self.remaining())
 
+    def connect(
+        self, address: tuple[str, int], source_address: tuple[str, int] | None = None
+    ) -> socket.socket:
+        """socket.create_connection within the deadline, the socket watched from then on."""
+        sock = socket.create_connection(address, self.timeout(), source_address)
+        self.watch(sock)
+        return sock
+
     def watch(self, sock: socket.socket) -> None:
         """Shut `sock` down when the deadline passes (until `cancel`)."""
 
