@@ -28,11 +28,12 @@ from typing import Any, TextIO
 
 from . import config, hints, redact, sasl
 from .config import Account
+from .deadline import Deadline
 from .errors import EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError, UsageError
 from .jsondata import json_object, jwt_claims
 from .settings import Settings
 
-NET_TIMEOUT = 15.0  # per connection and per read: a slow server is a finding, not a hang
+NET_TIMEOUT = 15.0  # per login dialogue, all of it: a slow server is a finding, not a hang
 PROBE_WAIT = 2.0  # how long a server on an unknown port has to greet before we assume implicit TLS
 IMPLICIT_TLS_PORTS = frozenset({465, 993, 995})
 STARTTLS_PORTS = frozenset({25, 143, 587, 110})
@@ -79,6 +80,7 @@ class Outcome:
     fix: str = ""
     answer: str = ""  # the server's final answer (and decoded challenge), for people
     challenge: dict[str, str] | None = None
+    token_dead: bool = False  # the provider itself confirmed the token is no longer active
 
     def line(self) -> str:
         head = f"{self.target.protocol} {self.target}"
@@ -133,7 +135,26 @@ def run(
             outcome = explain_rejection(outcome, acct, token.token, cfg.timeout)
         outcomes.append(outcome)
         _write_line(stream, outcome.line())
+    if any(o.token_dead for o in outcomes):
+        _drop_dead_token(acct.name)
     return exit_status(outcomes)
+
+
+def _drop_dead_token(account: str) -> None:
+    """Like `git credential reject`: a token the provider calls dead must not be served again
+    from the cache (mail clients would get it for up to an hour); the refresh token is kept."""
+    from . import cache
+
+    try:
+        dropped = cache.drop(account)
+    except OAuthHelperError as e:
+        sys.stderr.write(f"oauth-helper: cannot drop the cached access token: {e}\n")
+        return
+    if dropped:
+        sys.stderr.write(
+            f"oauth-helper: dropped the cached access token of {account} (the provider says it "
+            "is no longer active); the next `token` call gets a new one\n"
+        )
 
 
 def exit_status(outcomes: list[Outcome]) -> int:
@@ -220,9 +241,11 @@ def _tls_for_port(port: int) -> str | None:
     return None
 
 
-def probe_tls(target: Target, timeout: float = PROBE_WAIT) -> str:
+def probe_tls(target: Target, timeout: float = PROBE_WAIT, deadline: Deadline | None = None) -> str:
     """On a port of unknown kind: a server that greets in clear wants STARTTLS, a silent one TLS."""
-    with socket.create_connection((target.host, target.port), timeout=NET_TIMEOUT) as sock:
+    deadline = deadline if deadline is not None else Deadline(NET_TIMEOUT)
+    timeout = min(timeout, deadline.timeout())
+    with socket.create_connection((target.host, target.port), timeout=deadline.timeout()) as sock:
         sock.settimeout(timeout)
         try:
             greeting = sock.recv(4, socket.MSG_PEEK)
@@ -235,15 +258,46 @@ def probe_tls(target: Target, timeout: float = PROBE_WAIT) -> str:
 
 
 def login(
-    target: Target, user: str, token: str, mechanism: str | None, context: ssl.SSLContext
+    target: Target,
+    user: str,
+    token: str,
+    mechanism: str | None,
+    context: ssl.SSLContext,
+    timeout: float = NET_TIMEOUT,
 ) -> Outcome:
-    """One login attempt, sorted into an Outcome; network and TLS trouble never raise."""
+    """One login attempt, sorted into an Outcome; network and TLS trouble never raise.
+
+    The whole dialogue (connect, greeting, STARTTLS, AUTH) has one deadline of NET_TIMEOUT:
+    a server that drips its lines, or never ends a multi-line reply, is cut off there.
+    """
+    deadline = Deadline(timeout)
+    with deadline.guarding():
+        outcome = _login(target, user, token, mechanism, context, deadline)
+    if deadline.expired and outcome.status != PASS:
+        return Outcome(
+            outcome.target,
+            UNREACHABLE,
+            outcome.mechanism,
+            reason=f"the server did not finish the login dialogue in time ({deadline.describe()})",
+            fix="check the host, the port and any firewall; try again later",
+        )
+    return outcome
+
+
+def _login(
+    target: Target,
+    user: str,
+    token: str,
+    mechanism: str | None,
+    context: ssl.SSLContext,
+    deadline: Deadline,
+) -> Outcome:
     try:
         if target.tls is None:
-            target = replace(target, tls=probe_tls(target))
+            target = replace(target, tls=probe_tls(target, deadline=deadline))
         if target.protocol == "SMTP":
-            return _smtp(target, user, token, mechanism, context)
-        return _imap(target, user, token, mechanism, context)
+            return _smtp(target, user, token, mechanism, context, deadline)
+        return _imap(target, user, token, mechanism, context, deadline)
     except ssl.SSLCertVerificationError as e:
         return Outcome(
             target,
@@ -340,16 +394,30 @@ def _initial_response(mech: str, user: str, token: str, target: Target) -> str:
 
 
 def _smtp(
-    target: Target, user: str, token: str, wanted: str | None, context: ssl.SSLContext
+    target: Target,
+    user: str,
+    token: str,
+    wanted: str | None,
+    context: ssl.SSLContext,
+    deadline: Deadline,
 ) -> Outcome:
     import smtplib
+
+    class BoundedSMTP(smtplib.SMTP):
+        def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+            return deadline.connect((host, port))
+
+    class BoundedSMTPS(smtplib.SMTP_SSL):
+        def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+            raw = deadline.connect((host, port))
+            return context.wrap_socket(raw, server_hostname=host)
 
     conn: smtplib.SMTP
     try:
         if target.tls == "implicit":
-            conn = smtplib.SMTP_SSL(target.host, target.port, timeout=NET_TIMEOUT, context=context)
+            conn = BoundedSMTPS(target.host, target.port, timeout=NET_TIMEOUT, context=context)
         else:
-            conn = smtplib.SMTP(target.host, target.port, timeout=NET_TIMEOUT)
+            conn = BoundedSMTP(target.host, target.port, timeout=NET_TIMEOUT)
     except smtplib.SMTPConnectError as e:
         raise _ProtocolError(
             f"the server refused the session: {e.smtp_code} {_text(e.smtp_error)}"
@@ -401,18 +469,30 @@ def _smtp(
 
 
 def _imap(
-    target: Target, user: str, token: str, wanted: str | None, context: ssl.SSLContext
+    target: Target,
+    user: str,
+    token: str,
+    wanted: str | None,
+    context: ssl.SSLContext,
+    deadline: Deadline,
 ) -> Outcome:
     import imaplib
+
+    class BoundedIMAP(imaplib.IMAP4):
+        def _create_socket(self, timeout: float | None = None) -> socket.socket:
+            return deadline.connect((self.host, self.port))
+
+    class BoundedIMAPS(imaplib.IMAP4_SSL):
+        def _create_socket(self, timeout: float | None = None) -> socket.socket:
+            raw = deadline.connect((self.host, self.port))
+            return context.wrap_socket(raw, server_hostname=self.host)
 
     conn: imaplib.IMAP4
     try:
         if target.tls == "implicit":
-            conn = imaplib.IMAP4_SSL(
-                target.host, target.port, ssl_context=context, timeout=NET_TIMEOUT
-            )
+            conn = BoundedIMAPS(target.host, target.port, ssl_context=context, timeout=NET_TIMEOUT)
         else:
-            conn = imaplib.IMAP4(target.host, target.port, timeout=NET_TIMEOUT)
+            conn = BoundedIMAP(target.host, target.port, timeout=NET_TIMEOUT)
     except imaplib.IMAP4.error as e:
         raise _ProtocolError(f"the server refused the session: {_one_line(str(e))}") from None
     try:
@@ -495,7 +575,8 @@ def _text(answer: bytes | str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
+    """Server text for the terminal: one line, no escape sequences or control characters."""
+    return hints.printable(" ".join(text.split()))
 
 
 def _quietly(call: Callable[[], Any]) -> None:
@@ -519,7 +600,8 @@ def explain_rejection(outcome: Outcome, account: Account, token: str, timeout: f
     fix = hints.with_command(fix, authorize).replace("ACCOUNT", account.name)
     if fix == authorize:
         fix = f"run: {authorize}"
-    return replace(outcome, reason=reason, fix=fix)
+    dead = facts is not None and facts.active is False
+    return replace(outcome, reason=reason, fix=fix, token_dead=dead)
 
 
 def wanted_scopes(account: Account, protocol: str) -> list[str]:
@@ -586,25 +668,28 @@ def inspect_token(account: Account, token: str, timeout: float) -> TokenFacts | 
         form = {"token": token, "token_type_hint": "access_token"}
         if account.client_id:
             form.update(oauth.client_form(account, account.client_secret))
-        data = _post_json(provider.introspection_endpoint, form, timeout)
-        if data is None:
+        status, data = _post_json(provider.introspection_endpoint, form, timeout)
+        # Only a 200 with a boolean "active" is the provider's view of the token; a 401
+        # invalid_client (our client may not introspect) or a 5xx says nothing about it.
+        if status != 200 or data is None or not isinstance(data.get("active"), bool):
             return None
-        return facts_from_claims("introspection", data, active=data.get("active") is True)
+        return facts_from_claims("introspection", data, active=data["active"])
     if provider.kind == "google":
-        data = _post_json(GOOGLE_TOKENINFO, {"access_token": token}, timeout)
-        if data is None:
+        status, data = _post_json(GOOGLE_TOKENINFO, {"access_token": token}, timeout)
+        if data is None or status >= 500 or status in (401, 403, 429):
             return None
-        if "error" in data or "error_description" in data:
-            return TokenFacts("tokeninfo", active=False)
+        if status != 200 or "error" in data or "error_description" in data:
+            return TokenFacts("tokeninfo", active=False)  # Google: 400 invalid_token
         return facts_from_claims("tokeninfo", data, active=True)
     claims = jwt_claims(token)
     return facts_from_claims("jwt", claims, active=None) if claims else None
 
 
-def _post_json(url: str, form: dict[str, str], timeout: float) -> dict[str, Any] | None:
+def _post_json(url: str, form: dict[str, str], timeout: float) -> tuple[int, dict[str, Any] | None]:
     from . import http
 
-    return json_object(http.post_form(url, form, timeout=timeout).body)
+    response = http.post_form(url, form, timeout=timeout)
+    return response.status, json_object(response.body)
 
 
 def facts_from_claims(source: str, data: dict[str, Any], *, active: bool | None) -> TokenFacts:

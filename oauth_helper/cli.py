@@ -24,7 +24,7 @@ exit status (sysexits.h):
   67  unknown account: not in the config file
   69  secret store unavailable (keyring locked or unreachable, store command failed)
   70  internal error (a bug: please report it with --debug output)
-  75  temporary failure: network, timeout, HTTP 429/5xx; try again later
+  75  temporary failure: network, timeout, HTTP 429/5xx, stdout not writable; try again later
   77  authorization needed: run the `oauth-helper authorize ACCOUNT` command shown
   78  configuration error: the message names the file, line and problem
 """
@@ -34,7 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     held: list[securefile.exclusive_lock] = []
     try:
-        served = _serve_cached(args, held)
+        try:
+            served = _serve_cached(args, held)
+        except KeyboardInterrupt:
+            sys.stderr.write(f"{PROG}: interrupted\n")
+            return 130
+        except Exception:  # the hot path never shows a traceback
+            # An odd cache entry or an undecodable argument: nothing was printed yet, so the
+            # full path, which reports every problem as one line with its exit code, decides.
+            served = None
         if served is not None:
             return served
         return _run(args)
@@ -139,14 +147,24 @@ def _serve_cached(args: list[str], held: list[securefile.exclusive_lock]) -> int
 
 
 def _emit(text: str) -> int:
-    """Write one line to stdout in one write; a failed write is not a partial success."""
+    """Write one line to stdout in one write; a failed write is not a partial success.
+
+    Never raises: a reader that went away (exit 75, quietly) or a stdout that cannot be
+    written (a full disk, /dev/full, an I/O error: one line, exit 75) ends the command here.
+    """
     try:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader went away; make sure the interpreter's final flush does not complain.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError) as e:
+        if not isinstance(e, BrokenPipeError):
+            why = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
+            sys.stderr.write(f"{PROG}: cannot write the answer to stdout: {why}\n")
+        # Make sure the interpreter's final flush of what is still buffered does not complain.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
         return 75
     return 0
 

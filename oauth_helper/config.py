@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import paths, redact
+from . import paths, redact, urlrule
 from .errors import ConfigError, UnknownAccount
 from .providers import BUILTIN, ENDPOINTS, GENERIC_HELP, HostPort, Provider, with_tenant
 
@@ -21,6 +21,7 @@ else:  # pragma: no cover - exercised on 3.10
     import tomli as tomllib  # a runtime dependency below 3.11
 
 STORES = ("keyring", "file", "command")
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few KB; do not read a hostile endless file
 DEFAULT_TIMEOUT = 15.0  # seconds per HTTP request: long enough for a slow provider, short for cron
 
 _ACCOUNT_KEYS = {
@@ -121,18 +122,38 @@ def config_path(explicit: Path | None) -> Path:
 def load(explicit: Path | None = None) -> Config:
     """Read and validate the config file. A missing file is an empty configuration."""
     path = config_path(explicit)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = read_trusted(path)
+    if raw is None:
         return Config(path=path, accounts={}, providers=dict(BUILTIN), exists=False)
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: not valid UTF-8") from None
     return parse(text, path)
+
+
+def read_trusted(path: Path) -> bytes | None:
+    """The config file's bytes (None if missing), refused under the one trust rule (trust.py)."""
+    import os
+
+    from . import trust
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        trust.check_file(str(path), os.fstat(fd))
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read(MAX_CONFIG_BYTES + 1)[:MAX_CONFIG_BYTES]
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 def parse(text: str, path: Path) -> Config:
@@ -218,8 +239,9 @@ class _Builder:
         for key in ("issuer", *ENDPOINTS):
             value = self._str(where, table, key)
             if value is not None:
-                if not value.startswith(("https://", "http://")):
-                    raise self.error(where, key, "must be an http(s) URL")
+                insecure = urlrule.insecure_reason(value)
+                if insecure is not None:
+                    raise self.error(where, key, insecure)
                 changes[key] = value.rstrip("/") if key == "issuer" else value
         for key in ("scopes", "identity_scopes"):
             scopes = self._str_list(where, table, key)

@@ -426,12 +426,11 @@ def _not_a_table(target: Path, name: str) -> ConfigError:
 
 
 def _read(target: Path) -> str:
-    try:
-        raw = target.read_bytes()
-    except FileNotFoundError:
+    from .config import read_trusted
+
+    raw = read_trusted(target)
+    if raw is None:
         return ""
-    except OSError as e:
-        raise ConfigError(f"{target}: cannot read: {e.strerror}") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -463,11 +462,16 @@ def _verify(new_text: str, expected: dict[str, Any], target: Path, name: str,
 
 def _write(target: Path, text: str) -> None:
     """Atomically replace the file (through a symlink to its target), keeping its mode."""
+    from . import trust
+
     real = Path(os.path.realpath(target))
     directory = real.parent
+    trust.check_directories(str(target))  # nobody else may swap the file we are about to write
     try:
         if not directory.exists():
-            os.makedirs(directory, mode=0o700, exist_ok=True)
+            # 0700 for it and every missing parent (~/.config on a fresh account), whatever
+            # the umask: os.makedirs would give the parents 0777 under umask 000.
+            securefile.ensure_private_dir(str(directory))
         mode = real.stat().st_mode & 0o7777 if real.exists() else 0o600
         securefile.replace_atomically(str(real), text.encode("utf-8"), mode)
     except OSError as e:

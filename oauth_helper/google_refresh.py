@@ -54,7 +54,7 @@ def refresh(
     if not account.client_id or not client_secret:
         raise ConfigError(
             f"account {account.name}: Google desktop clients need client_id and client_secret; "
-            f"run: {account.authorize_command()} --client-id ID --client-secret SECRET"
+            f"run: {account.authorize_command()} --client-id ID (it asks for the secret)"
         )
     redact.register(refresh_token, client_secret)
     deadline = time.monotonic() + 2 * timeout

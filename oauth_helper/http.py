@@ -1,25 +1,29 @@
-"""One HTTP request with an explicit timeout, for the token, device, revocation and discovery endpoints.
+"""One HTTP request with an overall deadline, for the token, device, revocation and discovery endpoints.
 
 Network failures become TransientError here; status codes are left to the caller to judge.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
 import ssl
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from . import __version__, redact
-from .errors import TransientError
+from . import __version__, redact, urlrule
+from .deadline import Deadline
+from .errors import ConfigError, TransientError
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20  # token responses are small; do not buffer a hostile endless body
 USER_AGENT = f"oauth-helper/{__version__}"
+_C = TypeVar("_C", bound=http.client.HTTPConnection)
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,50 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _opener() -> urllib.request.OpenerDirector:
+def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
     context = ssl.create_default_context()
-    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
+    return urllib.request.build_opener(
+        _HTTPSHandler(context, deadline), _HTTPHandler(deadline), _NoRedirect()
+    )
+
+
+def _watched(cls: type[_C], deadline: Deadline) -> Callable[..., _C]:
+    """A connection class whose socket the deadline shuts down (the raw socket, so the TLS
+    handshake and a proxy tunnel are bounded too); urllib's proxy handling still applies."""
+
+    def make(*args: Any, **kwargs: Any) -> _C:
+        conn = cls(*args, **kwargs)
+
+        def connect(address: tuple[str, int], *rest: Any) -> socket.socket:
+            sock = socket.create_connection(address, deadline.timeout(), *rest[1:])
+            deadline.watch(sock)
+            return sock
+
+        conn._create_connection = connect  # type: ignore[attr-defined]
+        return conn
+
+    return make
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, context: ssl.SSLContext, deadline: Deadline) -> None:
+        super().__init__(context=context)
+        self._tls = context
+        self._deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(
+            _watched(http.client.HTTPSConnection, self._deadline), req, context=self._tls
+        )
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPConnection, self._deadline), req)
 
 
 def request(
@@ -54,47 +99,69 @@ def request(
     headers: Mapping[str, str] | None = None,
     timeout: float,
 ) -> Response:
-    """Send one request; any HTTP status comes back as a Response, network trouble as TransientError."""
-    started = time.monotonic()
+    """Send one request; any HTTP status comes back as a Response, network trouble as TransientError.
+
+    `timeout` is the deadline of the whole request (connect, TLS, headers, body), not of each
+    read. A URL the one URL rule refuses (plain http off this machine) is a ConfigError, raised
+    before any connection is made: the last guard, behind the config and discovery checks.
+    """
     where = url.split("?", 1)[0]  # a query string may carry a code; never log it
+    insecure = urlrule.insecure_reason(url)
+    if insecure is not None:
+        raise ConfigError(f"refusing to send a request to {where}: {insecure}")
+    deadline = Deadline(timeout)
     try:
-        response = _send(method, url, body, headers, timeout)
+        response = _send(method, url, body, headers, deadline)
     except TransientError as e:
-        log.debug("%s %s failed after %.2f s: %s", method, where, time.monotonic() - started, e)
+        log.debug("%s %s failed after %.2f s: %s", method, where, deadline.elapsed(), e)
         raise
-    log.debug(
-        "%s %s -> HTTP %d (%.2f s)", method, where, response.status, time.monotonic() - started
-    )
+    log.debug("%s %s -> HTTP %d (%.2f s)", method, where, response.status, deadline.elapsed())
     return response
 
 
 def _send(
-    method: str, url: str, body: bytes | None, headers: Mapping[str, str] | None, timeout: float
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: Mapping[str, str] | None,
+    deadline: Deadline,
 ) -> Response:
     all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     all_headers.update(headers or {})
     req = urllib.request.Request(url, data=body, headers=all_headers, method=method)
     host = urllib.parse.urlsplit(url).netloc or url
-    try:
-        with _opener().open(req, timeout=timeout) as reply:
-            return Response(reply.status, dict(reply.headers.items()), _read(reply))
-    except urllib.error.HTTPError as e:
+
+    def too_slow() -> TransientError:
+        return TransientError(f"{host} did not answer in time ({deadline.describe()})")
+
+    with deadline.guarding():
         try:
-            data = _read(e)
-        except (OSError, TimeoutError):
-            data = b""
-        return Response(e.code, dict(e.headers.items()) if e.headers else {}, data)
-    except TimeoutError:
-        raise TransientError(f"{host} did not answer within {timeout:.0f} s") from None
-    except urllib.error.URLError as e:
-        raise TransientError(f"cannot reach {host}: {_reason(e.reason)}") from None
-    except ssl.SSLError as e:
-        raise TransientError(f"TLS failure talking to {host}: {e.reason or e}") from None
-    except (
-        OSError,
-        ValueError,
-    ) as e:  # connection reset, http.client.IncompleteRead, bad status line
-        raise TransientError(f"connection to {host} failed: {_reason(e)}") from None
+            with _opener(deadline).open(req, timeout=deadline.timeout()) as reply:
+                data = _read(reply)
+                status, reply_headers = reply.status, dict(reply.headers.items())
+        except urllib.error.HTTPError as e:
+            try:
+                data = _read(e)
+            except (OSError, ValueError, http.client.HTTPException):
+                data = b""
+            status, reply_headers = e.code, dict(e.headers.items()) if e.headers else {}
+        except TimeoutError:
+            raise too_slow() from None
+        except urllib.error.URLError as e:
+            if deadline.expired:
+                raise too_slow() from None
+            raise TransientError(f"cannot reach {host}: {_reason(e.reason)}") from None
+        except ssl.SSLError as e:
+            if deadline.expired:
+                raise too_slow() from None
+            raise TransientError(f"TLS failure talking to {host}: {e.reason or e}") from None
+        except (OSError, ValueError, http.client.HTTPException) as e:  # reset, bad status line...
+            if deadline.expired:
+                raise too_slow() from None
+            raise TransientError(f"connection to {host} failed: {_reason(e)}") from None
+        if deadline.expired:  # the body was cut short by the deadline: not an answer
+            raise too_slow()
+    return Response(status, reply_headers, data)
 
 
 # Form fields that carry secrets: registered so nothing we print can contain them.

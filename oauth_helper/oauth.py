@@ -17,7 +17,13 @@ from typing import Any, TypeVar
 
 from . import hints, http, redact
 from .config import Account
-from .errors import AuthorizationRequired, OAuthHelperError, ProviderError, TransientError
+from .errors import (
+    AuthorizationRequired,
+    ConfigError,
+    OAuthHelperError,
+    ProviderError,
+    TransientError,
+)
 from .jsondata import json_object
 from .providers import ENDPOINTS, Provider
 
@@ -347,10 +353,7 @@ def discover(issuer: str, *, timeout: float) -> dict[str, Any]:
         data = json_object(response.body)
         if data is None:
             raise ProviderError(f"discovery document at {url} is not a JSON object")
-        for key in ENDPOINTS:
-            value = data.get(key)
-            if value is not None and not is_http_url(value):
-                raise ProviderError(f"discovery document at {url}: {key} is not an http(s) URL")
+        check_endpoints(data, f"discovery document at {url}")
         if not isinstance(data.get("token_endpoint"), str):
             raise ProviderError(f"discovery document at {url} has no token_endpoint")
         claimed = data.get("issuer")
@@ -362,6 +365,25 @@ def discover(issuer: str, *, timeout: float) -> dict[str, Any]:
             )
         return data
     raise ProviderError(f"no discovery document for issuer {issuer} ({last})")
+
+
+def check_endpoints(data: Mapping[str, Any], source: str) -> None:
+    """Apply is_http_url and the one URL rule (urlrule) to every endpoint a document names.
+
+    A plain-http endpoint on another host is a configuration error (exit 78), found before
+    the endpoint is ever used: it would receive the refresh token and client secret in cleartext.
+    """
+    from . import urlrule
+
+    for key in ENDPOINTS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if not is_http_url(value):
+            raise ProviderError(f"{source}: {key} is not an http(s) URL")
+        insecure = urlrule.insecure_reason(value)
+        if insecure is not None:
+            raise ConfigError(f"{source}: {key} {hints.printable(value, 200)}: {insecure}")
 
 
 def is_http_url(value: object) -> bool:
@@ -434,6 +456,8 @@ def resolve(provider: Provider, *, timeout: float) -> Provider:
         data = discover(provider.issuer, timeout=timeout)
         payload = json.dumps({"fetched_at": time.time(), "metadata": data}).encode()
         securefile.write_private(path, payload)
+    else:
+        check_endpoints(data, f"discovery document of {provider.issuer} (cached in {path})")
     changes = {
         key: data[key]
         for key in ENDPOINTS

@@ -54,18 +54,48 @@ def default_config_file() -> str:
     return explicit if explicit else os.path.join(config_dir(), "config.toml")
 
 
+# Longest file-name stem we derive. Every name we make is stem + a suffix (".state.json") and,
+# while written, "." + that + ".PID.NANOSECONDS.tmp": 200 + 11 + 34 stays under NAME_MAX (255).
+MAX_STEM = 200
+_HASHED_PREFIX = 150
+
+
 def file_name(account: str) -> str:
     """A file name for an account: mail-address characters kept, everything else %XX-escaped.
+
+    A name that would be too long for the file system (a valid address can be 254 characters,
+    and escaping can triple it) keeps its first 150 characters and ends in "~" and a hash of
+    the whole account, so it always fits NAME_MAX and stays unique. Short names are unchanged.
 
     >>> file_name("alice@gmail.com")
     'alice@gmail.com'
     >>> file_name("../evil/..")
     '%2E.%2Fevil%2F..'
+    >>> file_name("caf\\udce9@example.com")  # a Latin-1 byte in argv (surrogateescape)
+    'caf%E9@example.com'
+    >>> long = file_name("a" * 64 + "@" + "b" * 189)
+    >>> len(long), long[:3], long[150]
+    (191, 'aaa', '~')
     """
     out = []
     for index, char in enumerate(account):
         if char in _SAFE and not (index == 0 and char == "."):
             out.append(char)
         else:
-            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
-    return "".join(out) or "%00"
+            out.extend(f"%{byte:02X}" for byte in _utf8(char))
+    name = "".join(out) or "%00"
+    if len(name) <= MAX_STEM:
+        return name
+    import hashlib  # only for very long names: not on the common hot path
+
+    digest = hashlib.sha256(_utf8(account)).hexdigest()[:40]
+    return f"{name[:_HASHED_PREFIX]}~{digest}"
+
+
+def _utf8(text: str) -> bytes:
+    # argv bytes that are not UTF-8 arrive as lone surrogates (surrogateescape): give back the
+    # original bytes; any other lone surrogate is still encoded rather than raising.
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")

@@ -21,15 +21,18 @@ import ssl
 import sys
 from typing import BinaryIO
 
+from . import redact
+from .deadline import Deadline
 from .errors import EX_NOPERM, ConfigError, OAuthHelperError, TransientError, UsageError
+from .hints import printable
 from .sasl import oauthbearer, xoauth2
 from .settings import Settings
 
 IMPLICIT_TLS_PORTS = {"imap": {993}, "pop3": {995}}
 STARTTLS_PORTS = {"imap": {143}, "pop3": {110}}
 LINGER = 10.0  # seconds to pass on the server's last words once the client has closed
-TIMEOUT = 30.0  # seconds, for connecting and logging in; the relay itself has no timeout
-_MAX_LINE = 1 << 20
+TIMEOUT = 30.0  # seconds for connecting and logging in, all together; the relay has none
+_MAX_LINE = 64 * 1024  # a greeting, CAPABILITY or login answer is far shorter
 
 
 class LoginRejected(OAuthHelperError):
@@ -45,20 +48,29 @@ class _NotTLS(TransientError):
 class _Conn:
     """A socket with a line reader that keeps whatever it read past the line."""
 
-    def __init__(self, sock: socket.socket, where: str) -> None:
+    def __init__(self, sock: socket.socket, where: str, deadline: Deadline | None = None) -> None:
         self.sock = sock
         self.where = where
+        self.deadline = deadline if deadline is not None else Deadline(TIMEOUT)
         self.buffer = b""
+
+    def too_slow(self) -> TransientError:
+        return TransientError(f"{self.where}: the login did not finish in time ({self.deadline.describe()})")
 
     def readline(self) -> bytes:
         while b"\n" not in self.buffer:
             if len(self.buffer) > _MAX_LINE:
                 raise TransientError(f"{self.where}: the server sent an over-long line")
             try:
+                self.sock.settimeout(self.deadline.timeout())
                 chunk = self.sock.recv(65536)
             except (OSError, ssl.SSLError) as e:
+                if self.deadline.expired:
+                    raise self.too_slow() from None
                 raise TransientError(f"{self.where}: connection failed: {_reason(e)}") from None
             if not chunk:
+                if self.deadline.expired:
+                    raise self.too_slow()
                 raise TransientError(f"{self.where}: the server closed the connection")
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
@@ -80,8 +92,10 @@ def _reason(error: BaseException) -> str:
 
 
 def _text(line: bytes) -> str:
-    """A server line, fit for one line of stderr."""
-    return line.decode("utf-8", "replace").strip()[:300]
+    """A server line, fit for one line of stderr: no escape sequences or control characters
+    (a hostile server must not drive the terminal); an echo of our SASL string is scrubbed
+    when the error is made (the string is registered with redact)."""
+    return printable(line.decode("utf-8", "replace").strip())
 
 
 def run(
@@ -109,54 +123,82 @@ def run(
     from .tokens import get_access_token
 
     token = get_access_token(settings, account).token
-    if mechanism == "xoauth2":  # noqa: SIM108
-        response = xoauth2(account, token)
-    else:
-        response = oauthbearer(account, token, host, port)
+    response = sasl_response(mechanism, account, token, host, port)
 
-    if starttls is not None:
-        conn = _connect(host, port, protocol, starttls, cafile)
-    elif port in IMPLICIT_TLS_PORTS[protocol]:
-        conn = _connect(host, port, protocol, False, cafile)
-    elif port in STARTTLS_PORTS[protocol]:
-        conn = _connect(host, port, protocol, True, cafile)
-    else:
-        # An unusual port: implicit TLS, and STARTTLS if the server greets in plain text
-        # (the TLS handshake then fails on the greeting before any secret was sent).
-        try:
-            conn = _connect(host, port, protocol, False, cafile)
-        except _NotTLS:
-            conn = _connect(host, port, protocol, True, cafile)
+    deadline = Deadline(TIMEOUT)  # connect, TLS and login together; the relay has none
+    conn: _Conn | None = None
     try:
-        if protocol == "imap":
-            _imap_login(conn, mechanism, response, account)
-            greeting = f"* PREAUTH oauth-helper: logged in as {account}\r\n".encode()
-        else:
-            _pop3_login(conn, mechanism, response, account)
-            greeting = f"+OK oauth-helper: logged in as {account}\r\n".encode()
+        with deadline.guarding():
+            conn = _connect_somehow(host, port, protocol, starttls, cafile, deadline)
+            if protocol == "imap":
+                _imap_login(conn, mechanism, response, account)
+                greeting = f"* PREAUTH oauth-helper: logged in as {account}\r\n".encode()
+            else:
+                _pop3_login(conn, mechanism, response, account)
+                greeting = f"+OK oauth-helper: logged in as {account}\r\n".encode()
+        if deadline.expired:  # the watchdog fired as the login ended: the socket is shut
+            raise conn.too_slow()
         conn.sock.settimeout(None)
         out = stdout if stdout is not None else sys.stdout.buffer
         inp = stdin if stdin is not None else sys.stdin.buffer
         _relay(conn, greeting, inp.fileno(), out.fileno())
     finally:
-        with contextlib.suppress(OSError):
-            conn.sock.close()
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.close()
     return 0
 
 
-def _connect(host: str, port: int, protocol: str, starttls: bool, cafile: str | None) -> _Conn:
+def sasl_response(mechanism: str, account: str, token: str, host: str, port: int) -> str:
+    """The base64 SASL string, registered with redact: a server that echoes it (in an error
+    line, say) must not get it, or the token inside it, onto our stderr."""
+    if mechanism == "xoauth2":  # noqa: SIM108
+        response = xoauth2(account, token)
+    else:
+        response = oauthbearer(account, token, host, port)
+    redact.register(token, response)
+    return response
+
+
+def _connect_somehow(
+    host: str, port: int, protocol: str, starttls: bool | None, cafile: str | None, deadline: Deadline
+) -> _Conn:
+    if starttls is not None:
+        return _connect(host, port, protocol, starttls, cafile, deadline)
+    if port in IMPLICIT_TLS_PORTS[protocol]:
+        return _connect(host, port, protocol, False, cafile, deadline)
+    if port in STARTTLS_PORTS[protocol]:
+        return _connect(host, port, protocol, True, cafile, deadline)
+    # An unusual port: implicit TLS, and STARTTLS if the server greets in plain text
+    # (the TLS handshake then fails on the greeting before any secret was sent).
+    try:
+        return _connect(host, port, protocol, False, cafile, deadline)
+    except _NotTLS:
+        return _connect(host, port, protocol, True, cafile, deadline)
+
+
+def _connect(
+    host: str,
+    port: int,
+    protocol: str,
+    starttls: bool,
+    cafile: str | None,
+    deadline: Deadline | None = None,
+) -> _Conn:
     where = f"{host}:{port}"
+    deadline = deadline if deadline is not None else Deadline(TIMEOUT)
     try:
         context = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as e:
         raise ConfigError(f"cannot use CA file {cafile}: {_reason(e)}") from None
     try:
-        raw = socket.create_connection((host, port), timeout=TIMEOUT)
+        raw = socket.create_connection((host, port), timeout=deadline.timeout())
     except OSError as e:
         raise TransientError(f"cannot connect to {where}: {_reason(e)}") from None
+    deadline.watch(raw)  # bounds the TLS handshake too, which no readline of ours sees
     try:
         if starttls:
-            plain = _Conn(raw, where)
+            plain = _Conn(raw, where, deadline)
             if protocol == "imap":
                 _expect_greeting(plain, b"* OK", b"* PREAUTH")
                 plain.send(b"oh0 STARTTLS\r\n")
@@ -180,16 +222,20 @@ def _connect(host: str, port: int, protocol: str, starttls: bool, cafile: str | 
         ) from None
     except ssl.SSLError as e:
         raw.close()
+        if deadline.expired:
+            raise TransientError(f"{where}: TLS did not finish in time ({deadline.describe()})") from None
         if not starttls and e.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"):
             raise _NotTLS(f"{where} does not speak implicit TLS") from None
         raise TransientError(f"TLS with {where} failed: {_reason(e)}") from None
     except OSError as e:
         raw.close()
+        if deadline.expired:
+            raise TransientError(f"{where}: TLS did not finish in time ({deadline.describe()})") from None
         raise TransientError(f"TLS with {where} failed: {_reason(e)}") from None
     except OAuthHelperError:
         raw.close()
         raise
-    conn = _Conn(sock, where)
+    conn = _Conn(sock, where, deadline)
     if not starttls:
         if protocol == "imap":
             _expect_greeting(conn, b"* OK", b"* PREAUTH")

@@ -106,7 +106,9 @@ Google needs an OAuth client of your own (no client ID is shipped with oauth-hel
   3. Publish the app ("In production"): apps left in "Testing" get refresh tokens that die after 7 days.
   4. Credentials > Create credentials > OAuth client ID > "Desktop app". Note the ID and the secret
      (a desktop client's secret is not confidential).
-Then run: oauth-helper authorize {account} --provider google --client-id ID --client-secret SECRET"""
+Then run: oauth-helper authorize {account} --provider google --client-id ID
+(it asks for the secret with the input hidden; --client-secret would show it to every local user
+in the process list)"""
 
 MICROSOFT_HELP = """\
 Microsoft needs an app registration of your own (no client ID is shipped with oauth-helper):

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# Opening a FIFO (or a device) for reading blocks until someone writes, for ever: a planted
+# FIFO at a cache path would hang every mail client. O_NONBLOCK makes open return at once; the
+# fstat check then refuses anything that is not a regular file. (No effect on regular files.)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _POSIX = os.name == "posix"
 MAX_FILE_BYTES = 1 << 20  # a cache or secret file is a few hundred bytes; anything huge is not ours
 
@@ -44,7 +48,7 @@ def _check(st: os.stat_result, path: str, *, directory: bool) -> None:
 def read_private(path: str) -> bytes | None:
     """The file's bytes, None if it does not exist; InsecureFile if it is not private to us."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as e:
@@ -235,7 +239,9 @@ class exclusive_lock:
             return
         ensure_private_dir(os.path.dirname(self._path))
         try:
-            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
+            fd = os.open(
+                self._path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC | _NONBLOCK, 0o600
+            )
         except OSError as e:
             if os.path.islink(self._path):
                 raise InsecureFile(
@@ -243,6 +249,7 @@ class exclusive_lock:
                 ) from None
             raise InsecureFile(f"cannot open lock file {self._path}: {e.strerror}") from None
         try:
+            _check(os.fstat(fd), self._path, directory=False)  # a planted FIFO, another owner
             _acquire(fd, self._path, self._timeout)
         except BaseException:
             os.close(fd)

@@ -67,6 +67,9 @@ FAULT_KINDS = frozenset(
         "close",
         "empty_200",
         "error_json",
+        "echo",  # 400 whose error_description quotes the request body as received
+        "drip_headers",  # the whole answer one byte per `interval` seconds (default 1)
+        "drip_body",  # headers at once, then the body one byte per `interval` seconds
     }
 )
 DEFAULT_SCOPES = ("openid", "email", "offline_access", "https://mail.example.com/")
@@ -134,6 +137,8 @@ class _Reply:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    drip: str = ""  # "headers" or "body": send that part (and what follows) byte by byte
+    drip_interval: float = 1.0
 
 
 @dataclass
@@ -193,6 +198,7 @@ class _Request:
     headers: dict[str, str]
     lower_headers: dict[str, str]
     is_form: bool
+    raw_body: bytes = b""
 
 
 class _Server(ThreadingHTTPServer):
@@ -237,6 +243,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         try:
+            if reply.drip:
+                self._drip(reply)
+                return
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
@@ -246,6 +255,24 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(reply.body)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+
+    def _drip(self, reply: _Reply) -> None:
+        head = f"HTTP/1.0 {reply.status} Drip\r\n".encode()
+        for name, value in {**reply.headers, "Content-Length": str(len(reply.body))}.items():
+            head += f"{name}: {value}\r\n".encode()
+        head += b"\r\n"
+        slow = head + reply.body
+        if reply.drip == "body":
+            self.wfile.write(head)
+            self.wfile.flush()
+            slow = reply.body
+        stopping = self.server.provider._stopping
+        for byte in slow:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            if stopping.wait(reply.drip_interval):
+                break
+        self.close_connection = True
 
     do_GET = _dispatch
     do_POST = _dispatch
@@ -304,6 +331,8 @@ class LocalProvider:
         self.invalid_grant_description = "Token has been expired or revoked."
         self.authorize_error: str | None = None
         self.slow_down_polls = 0
+        self.discovery_overrides: dict[str, Any] = {}  # e.g. a hostile token_endpoint
+        self.refresh_token_prefix = "rt-"  # Google's look "1//0g..."; "/+=" test every encoding
         self.device_interval: float = 1
         self.device_expires_in = 600
         self.id_token_claims_extra: dict[str, Any] = {}
@@ -545,7 +574,7 @@ class LocalProvider:
         return not (rec.superseded and rec.grace_left <= 0)
 
     def _new_refresh(self, user: str, client_id: str, scopes: list[str], grant: str | None) -> str:
-        token = "rt-" + secrets.token_urlsafe(32)
+        token = self.refresh_token_prefix + secrets.token_urlsafe(32)
         exp = None
         if self.refresh_token_expires_in is not None:
             exp = self.now() + self.refresh_token_expires_in
@@ -658,6 +687,7 @@ class LocalProvider:
             headers=headers,
             lower_headers=lower,
             is_form=is_form,
+            raw_body=body,
         )
         with self._lock:
             self.requests.append(
@@ -735,6 +765,7 @@ class LocalProvider:
                 ],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["HS256"],
+                **self.discovery_overrides,
                 "claims_supported": ["iss", "aud", "sub", "email", "preferred_username", "nonce"],
                 "authorization_response_iss_parameter_supported": True,
             },
@@ -893,10 +924,23 @@ class LocalProvider:
             return _error(400, "invalid_grant", self.invalid_grant_description)
         if kind == "empty_200":
             return _json(200, {})
+        if kind == "echo":
+            raw = kw.get("request_body", b"").decode("latin-1")
+            return _error(400, "invalid_request", f"cannot parse request body: {raw}")
+        if kind in ("drip_headers", "drip_body"):
+            reply = self._token_response_for_drip()
+            reply.drip = kind.removeprefix("drip_")
+            reply.drip_interval = float(kw.get("interval", 1.0))
+            return reply
         if kind == "error_json":
             body = dict(kw.get("body", {"error": "invalid_request"}))
             return _json(int(kw.get("status", 400)), body)
         raise AssertionError(kind)
+
+    def _token_response_for_drip(self) -> _Reply:
+        # A well-formed answer, so that only its pace can make the client give up.
+        body = {"access_token": secrets.token_urlsafe(32), "token_type": "Bearer", "expires_in": 3600}
+        return _json(200, body)
 
     def _token(self, req: _Request) -> _Reply | None:
         fault = self._pop_fault()
@@ -909,7 +953,7 @@ class LocalProvider:
                 if self._stopping.wait(float(kw.get("seconds", 30))):
                     return None
             else:
-                return self._fault_reply(kind, kw)
+                return self._fault_reply(kind, {**kw, "request_body": req.raw_body})
         if self.token_delay > 0 and self._stopping.wait(self.token_delay):
             return None
         client_id, err = self._client_auth(req, required=True)

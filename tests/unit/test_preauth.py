@@ -152,12 +152,13 @@ def test_readline_refuses_an_endless_line(monkeypatch: pytest.MonkeyPatch) -> No
             preauth._Conn(client, "s:1").readline()
 
 
-def test_readline_timeout_is_a_transient_error() -> None:
+def test_readline_past_the_deadline_is_a_transient_error() -> None:
+    from oauth_helper.deadline import Deadline
+
     client, server = socket.socketpair()
-    with client, server:
-        client.settimeout(0.05)
-        with pytest.raises(TransientError, match="s:1: connection failed: timed out"):
-            preauth._Conn(client, "s:1").readline()
+    expected = r"s:1: the login did not finish in time \(0\.\d s elapsed, deadline 0\.05 s\)"
+    with client, server, pytest.raises(TransientError, match=expected):
+        preauth._Conn(client, "s:1", Deadline(0.05)).readline()
 
 
 @pytest.mark.parametrize("line", [b"* OK ready\r\n", b"* ok ready\r\n", b"* PREAUTH hi\r\n"])
