@@ -14,7 +14,13 @@ from dataclasses import dataclass, field, replace
 
 from . import cache, config, pending, redact, state
 from .config import Account
-from .errors import AuthorizationRequired, InsecureFile, OAuthHelperError, TransientError
+from .errors import (
+    AuthorizationRequired,
+    InsecureFile,
+    OAuthHelperError,
+    StoreUnavailable,
+    TransientError,
+)
 from .settings import Settings
 
 TYPE_CHECKING = False
@@ -113,6 +119,7 @@ def _settle_pending(account: Account) -> Secret | None:
         return waiting
     pending.clear(account.name)
     log.warning("%s: moved the kept refresh token into %s", account.name, store.describe())
+    state.record_refresh(account.name, True)  # the store works again: that problem is over
     return waiting
 
 
@@ -163,7 +170,7 @@ def _refresh_locked(
         except OAuthHelperError as e:
             _record_failure(account, e)
             raise
-        _keep_refresh_token(account, store, secret, response)
+        kept_aside = _keep_refresh_token(account, store, secret, response)
         now = time.time()
         if response.expires_in <= 0:
             error = TransientError(
@@ -185,7 +192,11 @@ def _refresh_locked(
             min_validity,
             response.expires_in,
         )
-    state.record_refresh(account.name, True)
+    if kept_aside is None:
+        state.record_refresh(account.name, True)
+    else:
+        # The login works, but the grant now hangs on a file that may not survive a reboot.
+        _record_failure(account, kept_aside)
     return AccessToken(response.access_token, expires_at)
 
 
@@ -199,8 +210,12 @@ def preflight(account: Account, store: SecretStore) -> None:
 
 def _keep_refresh_token(
     account: Account, store: SecretStore, secret: Secret, response: TokenResponse
-) -> None:
-    """Save a rotated refresh token (in the store, else pending); never raises for a kept one."""
+) -> StoreUnavailable | None:
+    """Save a rotated refresh token in the store, else in `pending`; never raises.
+
+    Returns None when the store has the grant, else the problem to report (the store refused
+    the new token, which now lives only in a pending file, or nowhere).
+    """
     from .stores.base import valid_refresh_token
 
     new = response.refresh_token
@@ -211,14 +226,14 @@ def _keep_refresh_token(
                 store.save(secret.rotated(secret.refresh_token, response.refresh_token_expires_in))
             except OAuthHelperError as e:
                 log.info("%s: could not record the grant's expiry: %s", account.name, e)
-        return
+        return None
     if not valid_refresh_token(new):
         log.warning(
             "%s: the provider sent an unusable new refresh token (empty, blank or not "
             "printable); keeping the stored one",
             account.name,
         )
-        return
+        return None
     rotated = secret.rotated(new, response.refresh_token_expires_in)
     log.info("%s: the provider rotated the refresh token; saving it", account.name)
     error: OAuthHelperError | None = None
@@ -229,7 +244,7 @@ def _keep_refresh_token(
             error = e
             continue
         pending.clear(account.name)  # the secret we used may have come from there
-        return
+        return None
     kept = pending.save(account.name, rotated)
     if kept:
         log.warning(
@@ -240,14 +255,19 @@ def _keep_refresh_token(
             error,
             kept[0],
         )
-    else:
-        log.error(
-            "%s: the provider's new refresh token could not be saved anywhere (%s); this "
-            "access token still works, but then run: %s",
-            account.name,
-            error,
-            account.authorize_command(),
+        return StoreUnavailable(
+            f"{store.describe()} refused the new refresh token ({error}); it is kept in "
+            f"{kept[0]} until the store takes it: fix the cause, then run: "
+            f"oauth-helper token {account.name}"
         )
+    log.error(
+        "%s: the provider's new refresh token could not be saved anywhere (%s); this "
+        "access token still works, but then run: %s",
+        account.name,
+        error,
+        account.authorize_command(),
+    )
+    return StoreUnavailable(f"the new refresh token could not be saved anywhere ({error})")
 
 
 def _store_cache(account: str, cached: cache.CachedToken) -> None:
