@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from oauth_helper.errors import StoreUnavailable
+from oauth_helper.errors import InsecureFile, StoreUnavailable
 from oauth_helper.stores.base import Secret, SecretStore
 from oauth_helper.stores.command_store import CommandStore
 from oauth_helper.stores.file_store import FileStore
@@ -134,14 +134,15 @@ def test_file_store_refuses_loose_or_linked_files(tmp_path: Path) -> None:
     store = FileStore(ACCOUNT, directory=str(tmp_path / "d"))
     store.save(Secret(refresh_token="rt"))
     os.chmod(store.path, 0o644)
-    with pytest.raises(StoreUnavailable, match="chmod 600"):
+    # One rule for refused files: InsecureFile (exit 78), through the store as anywhere else.
+    with pytest.raises(InsecureFile, match="chmod 600"):
         store.load()
     os.remove(store.path)
     target = tmp_path / "elsewhere.json"
     target.write_text('{"refresh_token": "planted"}')
     target.chmod(0o600)
     os.symlink(target, store.path)
-    with pytest.raises(StoreUnavailable, match="symbolic link"):
+    with pytest.raises(InsecureFile, match="symbolic link"):
         store.load()
 
 
