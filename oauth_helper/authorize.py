@@ -249,8 +249,10 @@ def with_metadata(provider: Provider, *, timeout: float) -> Provider:
         return provider
     try:
         data = oauth.discover(provider.issuer, timeout=timeout)
-    except OAuthHelperError:
+    except ProviderError:
         return provider  # endpoints configured by hand, no discovery document: nothing to add
+    # A TransientError goes up (exit 75): going on without the metadata would silently drop
+    # the RFC 9207 check the provider asked for.
     userinfo = data.get("userinfo_endpoint")
     return replace(
         provider,
