@@ -221,9 +221,8 @@ class ScopeNotGranted(AuthorizationRequired):
 def no_refresh_token_reason(provider: Provider, scopes: tuple[str, ...], path: object) -> str:
     """Why no refresh token came back, and the fix, as far as the request tells."""
     head = f"{provider.name} issued no refresh token, so nothing was stored: "
-    if provider.kind == "google":
-        return head + ("Google sends one only at the first consent of an app; remove the app's "
-                       "access at https://myaccount.google.com/permissions, then authorize again")
+    if provider.no_refresh_token_fix:
+        return head + provider.no_refresh_token_fix
     if "offline_access" not in scopes:
         return head + (f"offline_access is not among the scopes; add it to scopes under "
                        f"[providers.{provider.name}] in {path}, then authorize again")
@@ -246,12 +245,14 @@ def check_granted_scopes(ctx: FlowContext, response: oauth.TokenResponse) -> Non
 
 def with_metadata(provider: Provider, *, timeout: float) -> Provider:
     """The provider with what its discovery document says about userinfo and RFC 9207."""
-    if not provider.issuer or provider.kind == "google":
-        return provider  # Google's endpoints are built in
+    if not provider.issuer or not provider.read_metadata:
+        return provider
     try:
         data = oauth.discover(provider.issuer, timeout=timeout)
-    except OAuthHelperError:
+    except ProviderError:
         return provider  # endpoints configured by hand, no discovery document: nothing to add
+    # A TransientError goes up (exit 75): going on without the metadata would silently drop
+    # the RFC 9207 check the provider asked for.
     userinfo = data.get("userinfo_endpoint")
     return replace(
         provider,

@@ -72,6 +72,11 @@ class Provider:
     userinfo_endpoint: str | None = None
     # RFC 9207: the provider puts `iss` in every authorization response (from its metadata).
     iss_in_authorization_response: bool = False
+    # Whether `authorize` reads the issuer's discovery document for userinfo and RFC 9207
+    # (False where everything needed is built in).
+    read_metadata: bool = True
+    # Why no refresh token came back, and the fix, where the provider has its own reason.
+    no_refresh_token_fix: str = ""
     # What to tick (or ask for) when the provider grants fewer scopes than requested.
     scope_help: str = (
         "tick every permission on the consent page, or ask the provider's administrator to "
@@ -150,6 +155,11 @@ GOOGLE = Provider(
     # Google hands out a refresh token only for offline access, and only at consent time.
     authorize_params=(("access_type", "offline"), ("prompt", "consent")),
     offline_needs_consent=False,  # no offline_access scope at Google: access_type says it
+    read_metadata=False,
+    no_refresh_token_fix=(
+        "Google sends one only at the first consent of an app; remove the app's access at "
+        "https://myaccount.google.com/permissions, then authorize again"
+    ),
     id_token_issuers=("https://accounts.google.com", "accounts.google.com"),
     userinfo_endpoint="https://openidconnect.googleapis.com/v1/userinfo",
     scope_help=(

@@ -57,3 +57,11 @@ def _no_real_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OAUTH_HELPER_CONFIG", raising=False)
     if "HOME" in os.environ and not os.environ["HOME"].startswith(str(tmp_path)):
         monkeypatch.setenv("HOME", str(tmp_path / "inproc" / "home"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """The certified OpenID server tests/conformance runs against, by name and version."""
+    from tests.support import oidc_server
+
+    version = oidc_server.installed_version()
+    return f"certified OpenID server: oidc-provider {version or '(not installed)'}"

@@ -1,8 +1,8 @@
 """panva's oidc-provider (an OpenID Certified server from npm) on 127.0.0.1, for tests/conformance.
 
 tests/support/oidc/ holds its package.json (the exact version pinned) and server.mjs (its
-configuration). `scripts/test` installs it there (`install()` below, idempotent); node_modules
-is git-ignored. `CertifiedServer` starts it on an ephemeral port, waits until it says where it
+configuration). `scripts/test` installs it there from npm (idempotent); node_modules is
+git-ignored. `CertifiedServer` starts it on an ephemeral port, waits until it says where it
 listens, and stops it when the test is done.
 """
 
@@ -128,25 +128,7 @@ class CertifiedServer:
         with _opener().open(request, timeout=10) as response:
             return dict(json.loads(response.read()))
 
-    def __enter__(self) -> CertifiedServer:
-        raise TypeError("use start(log_dir) and stop()")
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def _opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-
-def install() -> None:
-    """npm install the pinned version into tests/support/oidc/ unless it is there already."""
-    if installed_version() == pinned_version():
-        return
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--package-lock=false",
-                    "--loglevel=error"], cwd=HERE, check=True, timeout=300)
-
-
-if __name__ == "__main__":
-    install()
-    print(f"oidc-provider {installed_version()} in {HERE}")

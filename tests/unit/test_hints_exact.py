@@ -47,3 +47,23 @@ def test_smtp_5_7_30_is_not_mistaken_for_5_7_3() -> None:
     plain = hints.lookup_server("535 5.7.3 Authentication unsuccessful")
     assert plain is not None and plain.marker == "5.7.3"
     assert hints.lookup_server("554 5.7.139 Authentication unsuccessful").marker == "5.7.139"
+
+
+def test_granted_scope_as_microsoft_and_google_spell_it() -> None:
+    # NOTES "Granted scopes": Microsoft answers with full resource URIs, may add .default and
+    # leave out offline_access/openid; Google answers with what stayed ticked.
+    from oauth_helper import authorize
+    from oauth_helper.providers import BUILTIN, GOOGLE, mail_scopes
+
+    microsoft = mail_scopes(authorize.requested_scopes(BUILTIN["microsoft"]))
+    assert microsoft == ("https://outlook.office.com/IMAP.AccessAsUser.All",
+                         "https://outlook.office.com/SMTP.Send")
+    granted = ("https://outlook.office.com/IMAP.AccessAsUser.All "
+               "https://outlook.office.com/SMTP.Send https://outlook.office.com/.default")
+    assert oauth.missing_scopes(microsoft, granted) == ()
+    assert oauth.missing_scopes(microsoft, "https://outlook.office.com/SMTP.Send") == (
+        "https://outlook.office.com/IMAP.AccessAsUser.All",)
+    google = mail_scopes(authorize.requested_scopes(GOOGLE))
+    unticked = "openid https://www.googleapis.com/auth/userinfo.email"
+    assert oauth.missing_scopes(google, unticked) == ("https://mail.google.com/",)
+    assert oauth.missing_scopes(google, None) == ()  # absent scope: as requested
