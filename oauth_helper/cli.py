@@ -188,6 +188,7 @@ def _run(args: list[str]) -> int:
     from . import notify
 
     notify.use_config(settings.config_path)  # notifications look up notify_command in this file
+    _no_core_dumps()
     try:
         handler = ns.handler
         result: int = handler(settings, ns)
@@ -209,6 +210,34 @@ def _run(args: list[str]) -> int:
         return EX_SOFTWARE
     finally:
         del argparse
+
+
+def _no_core_dumps() -> None:
+    """Keep this process's memory out of core files: past this point it may hold a refresh token
+    and a client secret.
+
+    RLIMIT_CORE 0 stops the kernel writing a core file; it does not stop a core_pattern pipe
+    (systemd-coredump, apport), where the kernel leaves the limit to the helper. prctl
+    PR_SET_DUMPABLE 0 stops the dump itself, and also other processes of the same user
+    attaching with ptrace (without CAP_SYS_PTRACE). It costs a ctypes import (a few ms) on the
+    full path only, which is about to spend far more on a network request; the hot path, which
+    holds only an access token, does not pay it. Programs we start (store commands, the
+    browser) are dumpable again after exec.
+    """
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass  # not POSIX; nothing to lower
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_dumpable = 4
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+        except (ImportError, OSError, AttributeError):
+            pass
 
 
 def _report(message: str, settings: Settings, error: BaseException) -> None:

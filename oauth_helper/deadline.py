@@ -38,7 +38,7 @@ class Deadline:
 
     def describe(self) -> str:
         """For messages: the real time spent against the deadline."""
-        return f"{self.elapsed():.1f} s elapsed, deadline {self.seconds:g} s"
+        return f"{self.elapsed():.1f} s elapsed, deadline {self.seconds:.3g} s"
 
     def timeout(self) -> float:
         """A per-call socket timeout that never outlasts the deadline (0 would mean non-blocking)."""

@@ -31,6 +31,55 @@ def unavailable_reason(environ: dict[str, str] | None = None, platform: str | No
     return None
 
 
+class ForwardingPage:
+    """A private page that sends the browser on to the sign-in URL.
+
+    A browser's command line is readable by every local user (/proc/PID/cmdline, `ps`). The
+    sign-in URL carries `state`, the PKCE challenge and the listener's port: enough for another
+    user to start a sign-in of her own with our challenge and race her code to our listener.
+    So the browser is handed `file://.../sign-in.html` instead: a 0600 file in a fresh 0700
+    directory (in $XDG_RUNTIME_DIR when there is one) whose only content is a redirect to the
+    URL. It is removed when the flow ends. Use as a context manager; it gives the file:// URL.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._directory: str | None = None
+
+    def __enter__(self) -> str:
+        import html
+        import json
+        import pathlib
+        import tempfile
+
+        runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+        parent = runtime if runtime and os.path.isdir(runtime) else None
+        self._directory = tempfile.mkdtemp(prefix="oauth-helper-", dir=parent)  # 0700
+        path = os.path.join(self._directory, "sign-in.html")
+        target = html.escape(self._url, quote=True)
+        script = json.dumps(self._url).replace("<", "\\u003c")
+        page = (
+            '<!DOCTYPE html><html><head><meta charset="utf-8">'
+            '<meta name="referrer" content="no-referrer">'
+            f'<meta http-equiv="refresh" content="0;url={target}">'
+            "<title>oauth-helper: sign in</title></head><body>"
+            f'<p><a href="{target}">Continue to the sign-in page</a></p>'
+            f"<script>location.replace({script})</script></body></html>\n"
+        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        return pathlib.Path(path).as_uri()
+
+    def __exit__(self, *exc: object) -> None:
+        import shutil
+
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None
+
+
 def open_in_thread(url: str, inbox: Inbox) -> None:
     """Open `url` in a daemon thread (some browsers block until closed); report to the inbox."""
 

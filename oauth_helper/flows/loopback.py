@@ -1,18 +1,28 @@
-"""The one-shot redirect listener on 127.0.0.1, and the authorization code flow built on it.
+"""The one-shot redirect listener on loopback, and the authorization code flow built on it.
 
-The listener binds 127.0.0.1 only (never 0.0.0.0 or ::), on an ephemeral port unless --port
-says otherwise. It answers the redirect path once; other paths get 404 and it keeps waiting;
-a redirect whose `state` is not ours gets 400 and it keeps waiting; after the first good
-redirect every later one gets 409. Nothing it receives is logged.
+The listener binds 127.0.0.1 (never 0.0.0.0 or ::), on an ephemeral port unless --port says
+otherwise; for a `localhost` redirect it binds ::1 on the same port too, since a browser may
+resolve localhost to either and another user must not squat the family we left free. It
+answers the redirect path once; other paths get 404 and it keeps waiting; a redirect whose
+`state` is not ours gets 400 and it keeps waiting; after the first good redirect every later
+one gets 409. On Linux a redirect from a connection that another local user opened gets 403
+(the kernel's socket table names the owner of the client end): a code that user obtained for
+her own account, even with our state and PKCE challenge, is never exchanged. At most
+MAX_HANDLERS connections are served at once; more are closed at once. Nothing it receives is
+logged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html
+import os
 import queue
 import socket
 import socketserver
+import struct
+import sys
 import threading
 import time
 import urllib.parse
@@ -27,8 +37,11 @@ from .common import AuthorizationTimeout, CallbackError, FlowContext, exchange_c
 from .pkce import AuthorizationRequest
 
 LISTEN_HOST = "127.0.0.1"
+LISTEN_HOST_V6 = "::1"
 REDIRECT_PATH = "/"
 REQUEST_TIMEOUT = 10.0  # a browser's idle pre-connection must not hold a handler for ever
+MAX_HANDLERS = 8  # browsers open a few connections at once; a flood must not make threads
+_PORT_TRIES = 20  # ephemeral port free on 127.0.0.1 but taken on ::1: pick another
 
 
 @dataclass(frozen=True)
@@ -50,15 +63,39 @@ class _Server(socketserver.ThreadingMixIn, HTTPServer):
     block_on_close = False
     address_family = socket.AF_INET
     listener: Listener
+    slots: threading.BoundedSemaphore
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind() would look up our host name (getfqdn), which may stall without DNS.
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         socketserver.TCPServer.server_bind(self)
-        self.server_name = LISTEN_HOST
+        self.server_name = str(self.server_address[0])
         self.server_port = int(self.server_address[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # One thread per connection, but never more than MAX_HANDLERS of them at once.
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a browser that hangs up early is not our problem; never print a traceback
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -72,6 +109,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the request line carries the code: log nothing
 
     def do_GET(self) -> None:
+        owner = peer_uid(self.connection)
+        if owner is not None and owner != os.geteuid():
+            self._page(403, "Not your sign-in", (
+                "This answer came from a program of another user of this computer, so "
+                "oauth-helper will not use it. If you signed in from another account on this "
+                "computer yourself, copy this page's address from the address bar and paste "
+                "it into the terminal instead."))
+            return
         status, title, text = self.server.listener.handle(self.path)
         self._page(status, title, text)
 
@@ -103,41 +148,72 @@ class _Handler(BaseHTTPRequestHandler):
 class Listener:
     """The redirect listener. Use as a context manager; callbacks arrive in `inbox` as Events."""
 
-    def __init__(self, inbox: Inbox, *, port: int | None = None, path: str = REDIRECT_PATH) -> None:
+    def __init__(self, inbox: Inbox, *, port: int | None = None, path: str = REDIRECT_PATH,
+                 both_families: bool = False) -> None:
         self.inbox = inbox
         self.path = path
         self.state: str | None = None  # set before the URL is shown; redirects must echo it
         self._requested_port = port or 0
+        self._both_families = both_families  # a `localhost` redirect: 127.0.0.1 and ::1
         self._lock = threading.Lock()
         self._done = False
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._servers: list[_Server] = []
+        self._slots = threading.BoundedSemaphore(MAX_HANDLERS)  # shared by both families
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if not self._servers:
             raise RuntimeError("listener not started")
-        return self._server.server_port
+        return self._servers[0].server_port
+
+    @property
+    def addresses(self) -> list[str]:
+        return [str(server.server_address[0]) for server in self._servers]
 
     def start(self) -> Listener:
-        try:
-            server = _Server((LISTEN_HOST, self._requested_port), _Handler)
-        except OSError as e:
-            if e.errno == errno.EADDRINUSE:
-                raise UsageError(f"port {self._requested_port} on {LISTEN_HOST} is in use; "
-                                 "choose another --port (or none for a free one)") from None
-            raise UsageError(f"cannot listen on {LISTEN_HOST}:{self._requested_port}: "
-                             f"{e.strerror or e}") from None
-        server.listener = self
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="oauth-helper-redirect", daemon=True)
-        self._thread.start()
+        for _ in range(_PORT_TRIES):
+            first = self._bind(socket.AF_INET, LISTEN_HOST, self._requested_port)
+            if not self._both_families:
+                self._servers = [first]
+                break
+            try:
+                second = self._bind(socket.AF_INET6, LISTEN_HOST_V6, first.server_port)
+            except _NoIPv6:
+                self._servers = [first]  # no IPv6 loopback here: nobody can listen there either
+                break
+            except UsageError:
+                first.server_close()
+                if self._requested_port:
+                    raise
+                continue  # the ephemeral port is taken on ::1 only: try another one
+            self._servers = [first, second]
+            break
+        else:
+            raise UsageError("cannot find a port free on both 127.0.0.1 and ::1; choose --port")
+        for server in self._servers:
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                             name="oauth-helper-redirect", daemon=True).start()
         return self
 
+    def _bind(self, family: socket.AddressFamily, host: str, port: int) -> _Server:
+        server_class = _Server6 if family == socket.AF_INET6 else _Server
+        try:
+            server = server_class((host, port), _Handler)
+        except OSError as e:
+            if family == socket.AF_INET6 and e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                raise _NoIPv6() from None
+            shown = f"[{host}]" if ":" in host else host
+            if e.errno == errno.EADDRINUSE:
+                raise UsageError(f"port {port} on {shown} is in use; "
+                                 "choose another --port (or none for a free one)") from None
+            raise UsageError(f"cannot listen on {shown}:{port}: {e.strerror or e}") from None
+        server.listener = self
+        server.slots = self._slots
+        return server
+
     def close(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
+        servers, self._servers = self._servers, []
+        for server in servers:
             server.shutdown()
             server.server_close()
 
@@ -174,6 +250,40 @@ class Listener:
             "the terminal.")
 
 
+class _NoIPv6(Exception):
+    """This machine has no IPv6 loopback."""
+
+
+def peer_uid(conn: socket.socket) -> int | None:
+    """The uid that owns the client end of a loopback TCP connection to us (Linux: from
+    /proc/net/tcp or tcp6, where the kernel lists each socket with its owner); None when it
+    cannot be told (another system, an entry already gone)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        peer = conn.getpeername()
+        local = conn.getsockname()
+        table = "/proc/net/tcp6" if conn.family == socket.AF_INET6 else "/proc/net/tcp"
+        want = (_proc_address(conn.family, peer), _proc_address(conn.family, local))
+        with open(table, encoding="ascii") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if len(fields) > 7 and (fields[1], fields[2]) == want:
+                    return int(fields[7])
+    except (OSError, ValueError, StopIteration):
+        return None
+    return None
+
+
+def _proc_address(family: int, address: tuple[Any, ...]) -> str:
+    """An address as /proc/net/tcp writes it: the raw address as 32-bit words in host byte
+    order, in hex, then ':' and the port in hex."""
+    packed = socket.inet_pton(family, address[0])
+    words = struct.unpack(f"={len(packed) // 4}I", packed)
+    return "".join(f"{w:08X}" for w in words) + f":{address[1]:04X}"
+
+
 def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: str = "",
                   interactive: bool = False) -> oauth.TokenResponse:
     """Authorization code + PKCE: the browser flow, or the paste flow (listener running too)."""
@@ -181,7 +291,9 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
     from . import paste
 
     inbox: Inbox = queue.Queue()
-    with Listener(inbox, port=ctx.port) as listener:
+    both = ctx.provider.redirect_host == "localhost"
+    with Listener(inbox, port=ctx.port, both_families=both) as listener, \
+            contextlib.ExitStack() as pages:
         redirect_uri = f"http://{ctx.provider.redirect_host}:{listener.port}{REDIRECT_PATH}"
         request = AuthorizationRequest.new()
         listener.state = request.state
@@ -190,7 +302,8 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
         pasting = False
         if use_browser:
             ctx.say(f"Opening a browser to sign in as {ctx.account}. If none opens, visit:\n  {url}")
-            browser_mod.open_in_thread(url, inbox)
+            # Never the URL itself on the browser's command line: see ForwardingPage.
+            browser_mod.open_in_thread(pages.enter_context(browser_mod.ForwardingPage(url)), inbox)
         else:
             if browser_unavailable:
                 ctx.say(f"Not opening a browser: {browser_unavailable}.")

@@ -73,12 +73,30 @@ def visit(url: str, timeout: float = 30.0, log: IO[str] | None = None) -> int:
     return status
 
 
+def _forwarded(file_url: str) -> str:
+    """Where a local forwarding page sends the browser (its meta refresh), as a browser would."""
+    import html
+    import re
+    import urllib.parse
+    import urllib.request
+
+    path = urllib.request.url2pathname(urllib.parse.urlsplit(file_url).path)
+    with open(path, encoding="utf-8") as f:
+        page = f.read()
+    found = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', page)
+    if found is None:
+        raise SystemExit(f"fake_browser: {file_url} does not forward anywhere")
+    return html.unescape(found.group(1))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: fake_browser.py URL", file=sys.stderr)
         return 2
     url = args[0]
+    if url.startswith("file://"):
+        url = _forwarded(url)
     if os.environ.get("FAKE_BROWSER_DETACH") == "1" and hasattr(os, "fork") and os.fork() > 0:
         return 0
     timeout = float(os.environ.get("FAKE_BROWSER_TIMEOUT") or 30)
