@@ -31,7 +31,7 @@ STATE_LOCK_TIMEOUT = 5.0
 # Failures that need the person, and what the notification says about them. Temporary failures
 # (75) and bugs (70) do not notify: the next run retries them.
 NEEDS_PERSON = {
-    EX_NOPERM: "the provider refused the grant",
+    EX_NOPERM: "authorization needed",  # the provider refused the grant, or none is stored
     EX_UNAVAILABLE: "the secret store stopped working",
     EX_CONFIG: "the provider or the configuration refused the refresh",
 }

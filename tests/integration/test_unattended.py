@@ -176,16 +176,14 @@ def test_notify_desktop_script(tmp_path: Path) -> None:
     log = tmp_path / "notify-send.json"
     fake_program(tmp_path / "bin", "notify-send", log)
     script = str(NOTIFY / "notify-desktop.sh")
-    env = notify_env(
-        tmp_path / "bin", "the provider refused the grant: revoked", "oauth-helper authorize a"
-    )
+    env = notify_env(tmp_path / "bin", "authorization needed: revoked", "oauth-helper authorize a")
     subprocess.run([script], env=env, check=True, timeout=30, stdin=subprocess.DEVNULL)
     argv = json.loads(log.read_text())["argv"]
     assert argv == [
         "--app-name=oauth-helper",
         "--urgency=critical",
         f"oauth-helper: {ACCOUNT}",
-        "the provider refused the grant: revoked\nFix: oauth-helper authorize a",
+        "authorization needed: revoked\nFix: oauth-helper authorize a",
     ]
     env = notify_env(tmp_path / "bin", "recovered: refreshing works again", "")
     subprocess.run([script], env=env, check=True, timeout=30, stdin=subprocess.DEVNULL)
@@ -261,7 +259,7 @@ def test_notify_push_script_as_the_notify_command_of_a_failing_token(
     assert push["path"] == "/alice-mail"
     assert push["title"] == f"oauth-helper: {ACCOUNT}"
     text = push["body"].decode()
-    assert text.startswith("the provider refused the grant: ")
+    assert text.startswith("authorization needed: ")
     assert text.endswith(f"\nFix: oauth-helper authorize {ACCOUNT}")
     assert refresh_token not in text
 
