@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ACCOUNT
+from tests.integration.test_notify import probe_command, wait_for_records
 from tests.integration.test_refresh import expire_soon, revoke_at_provider
 from tests.support.binaries import require_binary
 from tests.support.cli_env import (
@@ -142,10 +143,20 @@ def test_crontab_line_with_a_keyring_account_says_why(
 ) -> None:
     env = make_account(tmp_path, provider, ACCOUNT, store="keyring", seed=False)
     installed_like_pipx(env)
-    result = cron_run(env, readme_cron_command())
-    assert result.returncode == 69 and result.stdout == b""
-    [line] = result.stderr.decode().splitlines()  # the one line cron mails
-    assert ACCOUNT in line and "--store file" in line
+    outdir = tmp_path / "notified"
+    outdir.mkdir()
+    path = config_file(env)
+    path.write_text(f"notify_command = {json.dumps(probe_command(outdir))}\n" + path.read_text())
+    for _ in range(2):
+        result = cron_run(env, readme_cron_command())
+        assert result.returncode == 69 and result.stdout == b""
+        [line] = result.stderr.decode().splitlines()  # the one line cron mails
+        assert ACCOUNT in line and "--store file" in line
+    [told] = wait_for_records(outdir, 1)  # the store stopped working: said once
+    assert told["env"]["OAUTH_HELPER_REASON"].startswith("the secret store stopped working: ")
+    assert told["env"]["OAUTH_HELPER_FIX"].endswith(
+        f"oauth-helper authorize {ACCOUNT} --store file"
+    )
 
 
 # -- contrib/notify ------------------------------------------------------------------------------
