@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from .jsondata import json_object
 if TYPE_CHECKING:
     from .config import Account
 
+log = logging.getLogger(__name__)
 Slot = tuple[str, "dict[str, Any] | None"]  # a slot name and its problem now (None: no problem)
 
 # Held only for a read and a write: waiting longer than this means something is stuck.
@@ -31,7 +33,7 @@ STATE_LOCK_TIMEOUT = 5.0
 # Failures that need the person, and what the notification says about them. Temporary failures
 # (75) and bugs (70) do not notify: the next run retries them.
 NEEDS_PERSON = {
-    EX_NOPERM: "the provider refused the grant",
+    EX_NOPERM: "authorization needed",  # the provider refused the grant, or none is stored
     EX_UNAVAILABLE: "the secret store stopped working",
     EX_CONFIG: "the provider or the configuration refused the refresh",
 }
@@ -130,6 +132,13 @@ def problems(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _update(account: str, change: Callable[[dict[str, Any]], list[Slot]]) -> None:
     """Apply `change` to the account's state under its lock, then send what it calls for."""
+    try:
+        _update_locked(account, change)
+    except Exception as e:  # a bug here must not turn a working login into a failed one
+        log.warning("%s: could not update %s (%s)", account, path_for(account), type(e).__name__)
+
+
+def _update_locked(account: str, change: Callable[[dict[str, Any]], list[Slot]]) -> None:
     lock = securefile.exclusive_lock(_lock_path_for(account), STATE_LOCK_TIMEOUT)
     try:
         lock.acquire()

@@ -100,7 +100,7 @@ def test_once_for_twenty_concurrent_failures_and_once_on_recovery(
     [problem] = wait_for_records(outdir, 1)
     variables = problem["env"]
     assert variables["OAUTH_HELPER_ACCOUNT"] == ACCOUNT
-    assert variables["OAUTH_HELPER_REASON"].startswith("the provider refused the grant: ")
+    assert variables["OAUTH_HELPER_REASON"].startswith("authorization needed: ")
     assert "\n" not in variables["OAUTH_HELPER_REASON"]
     assert variables["OAUTH_HELPER_FIX"] == f"oauth-helper authorize {ACCOUNT}"
     assert_no_secret(problem, [refresh_token, CLIENT_SECRET])

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ACCOUNT
+from tests.integration.test_notify import probe_command, wait_for_records
 from tests.integration.test_refresh import expire_soon, revoke_at_provider
 from tests.support.binaries import require_binary
 from tests.support.cli_env import (
@@ -142,10 +143,20 @@ def test_crontab_line_with_a_keyring_account_says_why(
 ) -> None:
     env = make_account(tmp_path, provider, ACCOUNT, store="keyring", seed=False)
     installed_like_pipx(env)
-    result = cron_run(env, readme_cron_command())
-    assert result.returncode == 69 and result.stdout == b""
-    [line] = result.stderr.decode().splitlines()  # the one line cron mails
-    assert ACCOUNT in line and "--store file" in line
+    outdir = tmp_path / "notified"
+    outdir.mkdir()
+    path = config_file(env)
+    path.write_text(f"notify_command = {json.dumps(probe_command(outdir))}\n" + path.read_text())
+    for _ in range(2):
+        result = cron_run(env, readme_cron_command())
+        assert result.returncode == 69 and result.stdout == b""
+        [line] = result.stderr.decode().splitlines()  # the one line cron mails
+        assert ACCOUNT in line and "--store file" in line
+    [told] = wait_for_records(outdir, 1)  # the store stopped working: said once
+    assert told["env"]["OAUTH_HELPER_REASON"].startswith("the secret store stopped working: ")
+    assert told["env"]["OAUTH_HELPER_FIX"].endswith(
+        f"oauth-helper authorize {ACCOUNT} --store file"
+    )
 
 
 # -- contrib/notify ------------------------------------------------------------------------------
@@ -176,16 +187,14 @@ def test_notify_desktop_script(tmp_path: Path) -> None:
     log = tmp_path / "notify-send.json"
     fake_program(tmp_path / "bin", "notify-send", log)
     script = str(NOTIFY / "notify-desktop.sh")
-    env = notify_env(
-        tmp_path / "bin", "the provider refused the grant: revoked", "oauth-helper authorize a"
-    )
+    env = notify_env(tmp_path / "bin", "authorization needed: revoked", "oauth-helper authorize a")
     subprocess.run([script], env=env, check=True, timeout=30, stdin=subprocess.DEVNULL)
     argv = json.loads(log.read_text())["argv"]
     assert argv == [
         "--app-name=oauth-helper",
         "--urgency=critical",
         f"oauth-helper: {ACCOUNT}",
-        "the provider refused the grant: revoked\nFix: oauth-helper authorize a",
+        "authorization needed: revoked\nFix: oauth-helper authorize a",
     ]
     env = notify_env(tmp_path / "bin", "recovered: refreshing works again", "")
     subprocess.run([script], env=env, check=True, timeout=30, stdin=subprocess.DEVNULL)
@@ -261,7 +270,7 @@ def test_notify_push_script_as_the_notify_command_of_a_failing_token(
     assert push["path"] == "/alice-mail"
     assert push["title"] == f"oauth-helper: {ACCOUNT}"
     text = push["body"].decode()
-    assert text.startswith("the provider refused the grant: ")
+    assert text.startswith("authorization needed: ")
     assert text.endswith(f"\nFix: oauth-helper authorize {ACCOUNT}")
     assert refresh_token not in text
 

@@ -72,9 +72,7 @@ def test_a_refusal_notifies_once_and_its_recovery_once(outdir: Path) -> None:
     state.record_refresh(ALICE, False, "invalid_grant: revoked", exit_code=77)
     [problem] = runs(outdir, 1)
     assert problem["OAUTH_HELPER_ACCOUNT"] == ALICE
-    assert (
-        problem["OAUTH_HELPER_REASON"] == "the provider refused the grant: invalid_grant: revoked"
-    )
+    assert problem["OAUTH_HELPER_REASON"] == "authorization needed: invalid_grant: revoked"
     assert problem["OAUTH_HELPER_FIX"] == "oauth-helper authorize x"
 
     state.record_refresh(ALICE, False, "connection refused", exit_code=75)  # temporary: silent
