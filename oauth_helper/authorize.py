@@ -128,7 +128,7 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
 
         configedit.update_account(cfg.path, name, values)
         if existing is not None and existing.store != store_kind:
-            _forget_old_store(existing, say)
+            _forget_old_store(existing, say, store_kind)
         _cache_access_token(settings, name, response, say)
         state.record_refresh(name, True)  # the last failure is history now
     who = f" (signed in as {signed_in_as})" if signed_in_as else ""
@@ -344,15 +344,15 @@ def _check_identity(ctx: FlowContext, response: oauth.TokenResponse, allow_other
                           allow_unverified=allow_unverified, provider=ctx.provider.name)
 
 
-def _forget_old_store(old: Account, say: Say) -> None:
+def _forget_old_store(old: Account, say: Say, new_kind: str) -> None:
     """The account moved to another store: delete the refresh token left in the old one."""
+    store = open_store(old)
     try:
-        store = open_store(old)
         if store.delete():
             say(f"Deleted the old refresh token from {store.describe()}.")
     except OAuthHelperError as e:
-        say(f"Warning: could not delete the old refresh token from the {old.store} store ({e}); "
-            "delete it yourself")
+        say(f"Warning: the account now uses the {new_kind} store, but the old refresh token was "
+            f"left in the {old.store} store: {e}")
 
 
 def _cache_access_token(settings: Settings, name: str, response: oauth.TokenResponse,

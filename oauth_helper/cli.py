@@ -442,6 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("revoke", "revoke and delete the stored tokens of ACCOUNT", _cmd_revoke)
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--forget", action="store_true", help="also remove the account from the config")
+    p.add_argument(
+        "--local",
+        action="store_true",
+        help="do not contact the provider (it is gone or unreachable): only delete the local copies",
+    )
 
     p = command("providers", "list built-in and configured providers", _cmd_providers)
     p.add_argument("--json", action="store_true")
@@ -541,7 +546,7 @@ def _cmd_test(settings: Settings, ns: argparse.Namespace) -> int:
 def _cmd_revoke(settings: Settings, ns: argparse.Namespace) -> int:
     from . import revoke
 
-    return revoke.run(settings, account=ns.account, forget=ns.forget)
+    return revoke.run(settings, account=ns.account, forget=ns.forget, local=ns.local)
 
 
 def _cmd_providers(settings: Settings, ns: argparse.Namespace) -> int:

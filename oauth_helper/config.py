@@ -160,18 +160,50 @@ def parse(text: str, path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: {_toml_message(e)}") from None
+        raise ConfigError(_toml_message(e, text, path)) from None
     return _Builder(text, path).build(data)
 
 
-def _toml_message(e: Exception) -> str:
-    # "Invalid value (at line 3, column 9)" -> "line 3: invalid value (column 9)"
+# tomllib's wording, as the people editing a config file would say it (keyed by its start).
+_TOML_PLAIN = (
+    ("illegal character '\\n'", "a string is not closed on this line (a quote is missing)"),
+    ("cannot declare", "this table is already declared above; merge the two into one"),
+    ("cannot overwrite a value", "this key is already set above; keep only one of them"),
+    ("invalid value", "not a valid value (text needs quotes, lists [ ], yes/no is true/false)"),
+    ("expected '=' after a key", "expected key = value"),
+    ("unclosed array", "a list is not closed (a ] is missing)"),
+    ("unclosed inline table", "an inline table is not closed (a } is missing)"),
+    ("invalid statement", "not a TOML statement (expected key = value or a [table] header)"),
+)
+
+
+def _toml_message(e: Exception, text: str, path: Path) -> str:
+    """tomllib's error as ours: "FILE:LINE: what is wrong", in plain words.
+
+    >>> _toml_message(ValueError("Cannot overwrite a value (at line 3, column 15)"), "", Path("c"))
+    'c:3: this key is already set above; keep only one of them (column 15)'
+    """
     message = str(e).splitlines()[0] if str(e) else "invalid TOML"
     found = re.search(r"\(at line (\d+), column (\d+)\)", message)
     if found:
+        line, column = int(found.group(1)), f" (column {found.group(2)})"
         what = message[: found.start()].strip().rstrip(".")
-        return f"line {found.group(1)}: {what[:1].lower()}{what[1:]} (column {found.group(2)})"
-    return message
+    else:  # "(at end of document)"
+        line, column = text.count("\n") + 1, ""
+        what = re.sub(r"\s*\(at end of document\)", "", message).strip().rstrip(".")
+    lowered = what[:1].lower() + what[1:]
+    plain = next((p for start, p in _TOML_PLAIN if lowered.lower().startswith(start)), lowered)
+    return f"{path}:{line}: {plain}{column}"
+
+
+def _did_you_mean(key: str, allowed: set[str], *, table: bool = False) -> str:
+    """ "did you mean 'providers'? " for a near miss (a table header is shown as one), else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f"did you mean [{close[0]}.NAME]? " if table else f"did you mean {close[0]!r}? "
 
 
 class _Builder:
@@ -184,7 +216,13 @@ class _Builder:
     def line_of(self, table: tuple[str, ...], key: str | None = None) -> int | None:
         from .configedit import locate  # the editor's scanner knows TOML's multi-line values
 
-        return locate(self.text, table, key)
+        found = locate(self.text, table, key)
+        if found is None and not table and key is not None:
+            # A top-level name used only as a table header: [provider.x] for [providers.x].
+            header = re.compile(rf'^\s*\[{{1,2}}\s*"?{re.escape(key)}"?\s*[.\]]', re.MULTILINE)
+            match = header.search(self.text)
+            found = self.text.count("\n", 0, match.start()) + 1 if match else None
+        return found
 
     def error(self, table: tuple[str, ...], key: str | None, what: str) -> ConfigError:
         line = self.line_of(table, key)
@@ -197,8 +235,10 @@ class _Builder:
     def build(self, data: dict[str, Any]) -> Config:
         for key in data:
             if key not in _TOP_KEYS:
+                hint = _did_you_mean(key, _TOP_KEYS, table=isinstance(data[key], dict))
                 raise self.error(
-                    (), key, f"unknown setting (expected one of {', '.join(sorted(_TOP_KEYS))})"
+                    (), key,
+                    f"unknown setting ({hint}expected one of {', '.join(sorted(_TOP_KEYS))})",
                 )
         timeout = data.get("timeout", DEFAULT_TIMEOUT)
         if (
@@ -206,7 +246,9 @@ class _Builder:
             or not isinstance(timeout, (int, float))
             or not 0 < timeout <= 300
         ):
-            raise self.error((), "timeout", "must be a number of seconds between 0 and 300")
+            raise self.error(
+                (), "timeout", "must be a number of seconds above 0 and at most 300 (default 15)"
+            )
         self.notify_default = self._command((), data, "notify_command")
         providers = dict(BUILTIN)
         for name, table in self._tables(data, "providers").items():
@@ -329,7 +371,10 @@ class _Builder:
         for key in table:
             if key not in allowed:
                 raise self.error(
-                    where, key, f"unknown setting (expected one of {', '.join(sorted(allowed))})"
+                    where,
+                    key,
+                    f"unknown setting ({_did_you_mean(key, allowed)}expected one of "
+                    f"{', '.join(sorted(allowed))})",
                 )
 
     def _str(self, where: tuple[str, ...], table: dict[str, Any], key: str) -> str | None:

@@ -437,30 +437,50 @@ def resolve(provider: Provider, *, timeout: float) -> Provider:
     """The provider with endpoints filled in from discovery when the config gave only an issuer."""
     if not provider.needs_discovery() or provider.issuer is None:
         return provider
-    import dataclasses
-    import hashlib
-    import os
+    from . import securefile
 
-    from . import paths, securefile
-
-    key = hashlib.sha256(provider.issuer.encode()).hexdigest()[:24]
-    path = os.path.join(paths.cache_dir(), f"discovery-{key}.json")
-    data: dict[str, Any] | None = None
-    try:
-        cached = json_object(securefile.read_private(path) or b"")
-        if cached and time.time() - float(cached.get("fetched_at", 0)) < DISCOVERY_TTL:
-            data = cached.get("metadata")
-    except (OAuthHelperError, TypeError, ValueError):
-        data = None
-    if not isinstance(data, dict):
+    data = cached_metadata(provider.issuer)
+    if data is None:
         data = discover(provider.issuer, timeout=timeout)
         payload = json.dumps({"fetched_at": time.time(), "metadata": data}).encode()
-        securefile.write_private(path, payload)
-    else:
-        check_endpoints(data, f"discovery document of {provider.issuer} (cached in {path})")
+        securefile.write_private(_discovery_cache(provider.issuer), payload)
+    return with_metadata(provider, data)
+
+
+def with_metadata(provider: Provider, data: Mapping[str, Any]) -> Provider:
+    """The provider's missing endpoints taken from a discovery document."""
+    import dataclasses
+
     changes = {
         key: data[key]
         for key in ENDPOINTS
         if getattr(provider, key) is None and isinstance(data.get(key), str)
     }
     return dataclasses.replace(provider, **changes)
+
+
+def cached_metadata(issuer: str) -> dict[str, Any] | None:
+    """The issuer's discovery document if cached and fresh (no network), else None."""
+    from . import securefile
+
+    path = _discovery_cache(issuer)
+    try:
+        cached = json_object(securefile.read_private(path) or b"")
+        fresh = cached and time.time() - float(cached.get("fetched_at", 0)) < DISCOVERY_TTL
+        data = cached.get("metadata") if cached and fresh else None
+    except (OAuthHelperError, TypeError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    check_endpoints(data, f"discovery document of {issuer} (cached in {path})")
+    return data
+
+
+def _discovery_cache(issuer: str) -> str:
+    import hashlib
+    import os
+
+    from . import paths
+
+    key = hashlib.sha256(issuer.encode()).hexdigest()[:24]
+    return os.path.join(paths.cache_dir(), f"discovery-{key}.json")

@@ -1,7 +1,7 @@
 """`oauth-helper providers [--json]`: built-in and configured providers, their endpoints and hosts.
 
-Reads the config only; nothing is fetched (a provider given only by its issuer shows
-"discovered from the issuer" for the endpoints discovery will fill in).
+Reads the config and the discovery cache; nothing is fetched (endpoints that only a first
+discovery will fill in show "from discovery (not fetched yet)").
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ _LABELS = {"authorization_endpoint": "authorize", "device_authorization_endpoint
 
 def run(settings: Settings, *, as_json: bool, out: TextIO | None = None) -> int:
     cfg = config.load(settings.config_path)
-    entries = [describe(p, _source(name, p), cfg) for name, p in sorted(cfg.providers.items())]
+    entries = [
+        describe(_with_cached_discovery(p), _source(name, p), cfg)
+        for name, p in sorted(cfg.providers.items())
+    ]
     stream = sys.stdout if out is None else out
     if as_json:
         import json
@@ -33,6 +36,30 @@ def run(settings: Settings, *, as_json: bool, out: TextIO | None = None) -> int:
         stream.write(render(entries))
     stream.flush()
     return 0
+
+
+def _with_cached_discovery(provider: Provider) -> Provider:
+    from . import oauth
+    from .errors import OAuthHelperError
+
+    if not provider.needs_discovery() or provider.issuer is None:
+        return provider
+    try:
+        data = oauth.cached_metadata(provider.issuer)
+    except OAuthHelperError:
+        return provider  # a cached document that fails the URL rule is not shown as usable
+    return provider if data is None else oauth.with_metadata(provider, data)
+
+
+def device_flow(provider: Provider) -> str:
+    """One verdict on the device flow: its endpoint, or why it cannot be used."""
+    if not provider.device_flow:
+        return "not allowed" + (f": {provider.device_flow_refusal}" if provider.device_flow_refusal else "")
+    if provider.device_authorization_endpoint:
+        return provider.device_authorization_endpoint
+    if provider.needs_discovery() and provider.issuer:
+        return "from discovery (not fetched yet)"
+    return "not offered (no device_authorization_endpoint)"
 
 
 def _source(name: str, provider: Provider) -> str:
@@ -67,9 +94,12 @@ def describe(provider: Provider, source: str, cfg: config.Config | None = None) 
         "imap": _hostport(provider.imap),
         "pop": _hostport(provider.pop),
         "other_hosts": list(provider.other_hosts),
-        "device_flow": provider.device_flow,
+        # Usable, not merely allowed: an allowed flow without an endpoint cannot be run.
+        "device_flow": provider.device_flow
+        and (provider.device_authorization_endpoint is not None or provider.needs_discovery()),
         "redirect_host": provider.redirect_host,
         "accounts": accounts,
+        "device_flow_detail": device_flow(provider),
     }
 
 
@@ -88,16 +118,17 @@ def render(entries: list[dict[str, Any]]) -> str:
         for key in ENDPOINTS:
             label = _LABELS.get(key, key.replace("_endpoint", ""))
             value = e[key]
-            if value is None:
+            if key == "device_authorization_endpoint":
+                value = e["device_flow_detail"]
+            elif value is None:
                 discovered = e["issuer"] and e["token_endpoint"] is None
-                value = "(discovered from the issuer)" if discovered else "none"
+                value = "from discovery (not fetched yet)" if discovered else "none"
             row(label, value)
         row("scopes", " ".join(e["scopes"]) or "none")
         for key in ("smtp", "imap", "pop"):
             row(key, e[key] or "not set")
         if e["other_hosts"]:
             row("other hosts", " ".join(e["other_hosts"]))
-        row("device flow", "yes" if e["device_flow"] else "no")
         if e["accounts"]:
             row("accounts", " ".join(e["accounts"]))
         blocks.append("\n".join(lines))

@@ -1,4 +1,5 @@
-"""`oauth-helper revoke ACCOUNT [--forget]`: RFC 7009 revocation, then delete the local tokens.
+"""`oauth-helper revoke ACCOUNT [--forget] [--local]`: RFC 7009 revocation, then delete the local
+tokens (`--local`: only delete them, for a provider that is gone).
 
 Order matters: the provider is asked first, while we still hold the token to revoke. A
 temporary failure there deletes nothing (run it again later); a provider without a revocation
@@ -8,6 +9,7 @@ and the local copies are deleted anyway.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,20 +17,40 @@ from typing import TextIO
 
 from . import cache, config, hints, pending, redact, state
 from .config import Account
-from .errors import AuthorizationRequired, OAuthHelperError, TransientError
+from .errors import AuthorizationRequired, OAuthHelperError, StoreUnavailable, TransientError
 from .settings import Settings
-from .stores import open_store
+from .stores import SecretStore, open_store
 
 
-def run(settings: Settings, *, account: str, forget: bool, err: TextIO | None = None) -> int:
+def run(
+    settings: Settings,
+    *,
+    account: str,
+    forget: bool,
+    local: bool = False,
+    err: TextIO | None = None,
+) -> int:
+    """Revoke the grant at the provider, then delete every local copy; `local`: only the latter.
+
+    `local` is the way out when the provider is gone (a decommissioned SSO, a wrong issuer) or
+    the store cannot be read: nothing is sent anywhere, and it says so.
+    """
     say = _printer(err)
     cfg = config.load(settings.config_path)
     acct = cfg.account(account)
     # Under the account lock: a refresh in flight must not save a rotated token after the delete.
     with cache.lock(acct.name):
         store = open_store(acct)
+        if local:
+            _delete_locally(acct, store, say)
+            return _forget(cfg.path, acct.name, forget, say)
         # The newest grant: a rotated token the store could not take yet is newer than the stored one.
-        secret = pending.load(acct.name) or store.load()  # StoreUnavailable (69): nothing to do here
+        try:
+            secret = pending.load(acct.name) or store.load()
+        except StoreUnavailable as e:  # nothing to revoke with, so nothing is deleted either
+            raise StoreUnavailable(
+                f"{e}; to delete only the local copies: {_local_command(acct)}"
+            ) from None
         if secret is not None:
             redact.register(secret.refresh_token, secret.client_secret)
         cached = cache.load_quietly(acct.name)
@@ -62,12 +84,37 @@ def run(settings: Settings, *, account: str, forget: bool, err: TextIO | None = 
         pending.clear(acct.name)
         state.forget(acct.name)
 
+    return _forget(cfg.path, acct.name, forget, say)
+
+
+def _forget(path: Path, name: str, forget: bool, say: Callable[[str], None]) -> int:
     if forget:
-        if remove_account_from_config(cfg.path, acct.name):
-            say(f"{acct.name}: removed from {cfg.path}")
+        if remove_account_from_config(path, name):
+            say(f"{name}: removed from {path}")
         else:
-            say(f"{acct.name}: not found in {cfg.path}; nothing removed")
+            say(f"{name}: not found in {path}; nothing removed")
     return 0
+
+
+def _delete_locally(acct: Account, store: SecretStore, say: Callable[[str], None]) -> None:
+    """Delete the stored and cached tokens without a word to the provider (`--local`)."""
+    manual = hints.MANUAL_REVOCATION.get(acct.provider.name)
+    where = f" (remove the app's access at {manual})" if manual else ""
+    say(
+        f"{acct.name}: --local: nothing was revoked at {acct.provider.name}; the refresh token "
+        f"stays valid there until it expires or you remove the app's access{where}"
+    )
+    try:
+        if store.delete():
+            say(f"{acct.name}: deleted the refresh token from {store.describe()}")
+        else:
+            say(f"{acct.name}: no refresh token to delete in {store.describe()}")
+    except OAuthHelperError as e:
+        say(f"{acct.name}: could not delete the refresh token from the {acct.store} store ({e})")
+    if cache.drop(acct.name):
+        say(f"{acct.name}: deleted the cached access token")
+    pending.clear(acct.name)
+    state.forget(acct.name)
 
 
 def _revoke_remote(
@@ -86,7 +133,8 @@ def _revoke_remote(
         provider = oauth.resolve(provider, timeout=timeout)
     except TransientError as e:
         raise TransientError(
-            f"cannot reach {provider.name} to revoke: {e}; nothing was deleted, try again later"
+            f"cannot reach {provider.name} to revoke: {e}; nothing was deleted. Try again later, "
+            f"or delete only the local copies: {_local_command(account)}"
         ) from None
     except OAuthHelperError as e:
         say(
@@ -113,7 +161,8 @@ def _revoke_remote(
         oauth.revoke(provider, token, hint, timeout=timeout, client=client)
     except TransientError as e:
         raise TransientError(
-            f"revocation failed: {e}; nothing was deleted, try again later"
+            f"revocation failed: {e}; nothing was deleted. Try again later, or delete only the "
+            f"local copies: {_local_command(account)}"
         ) from None
     except AuthorizationRequired:
         say(f"{account.name}: {provider.name} says the token was already invalid")
@@ -126,6 +175,10 @@ def _revoke_remote(
         )
         return
     say(f"{account.name}: revoked at {provider.name}")
+
+
+def _local_command(account: Account) -> str:
+    return f"oauth-helper revoke {shlex.quote(account.name)} --local --forget"
 
 
 def remove_account_from_config(path: Path, name: str) -> bool:

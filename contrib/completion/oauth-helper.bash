@@ -47,7 +47,7 @@ _oauth_helper() {
         refresh) opts="--all --within" ;;
         status|providers) opts="--json" ;;
         test) opts="--smtp --imap --mechanism --cafile" ;;
-        revoke) opts="--forget" ;;
+        revoke) opts="--forget --local" ;;
         preauth) opts="--mechanism --pop3 --cafile" ;;
     esac
     if [[ "$cur" == -* ]]; then

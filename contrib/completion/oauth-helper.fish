@@ -53,4 +53,5 @@ complete -c oauth-helper -n "__fish_seen_subcommand_from test" -l imap -x -d 'HO
 complete -c oauth-helper -n "__fish_seen_subcommand_from test preauth" -l mechanism -x -a 'xoauth2 oauthbearer'
 complete -c oauth-helper -n "__fish_seen_subcommand_from test preauth" -l cafile -r -F
 complete -c oauth-helper -n "__fish_seen_subcommand_from revoke" -l forget -d 'also remove from the config'
+complete -c oauth-helper -n "__fish_seen_subcommand_from revoke" -l local -d 'only delete the local copies'
 complete -c oauth-helper -n "__fish_seen_subcommand_from preauth" -l pop3
