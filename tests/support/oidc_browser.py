@@ -153,10 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: oidc_browser.py URL", file=sys.stderr)
         return 2
+    url = args[0]
+    if url.startswith("file://"):
+        # oauth-helper hands browsers a private page that forwards to the sign-in URL.
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from fake_browser import _forwarded
+
+        url = _forwarded(url)
     log_path = os.environ.get("OIDC_BROWSER_LOG")
     log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
     try:
-        browse(args[0], log)
+        browse(url, log)
     except (OSError, ValueError) as e:
         _log(log, f"ERROR {e}")
         print(f"oidc_browser: {e}", file=sys.stderr)
