@@ -131,6 +131,7 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
             _forget_old_store(existing, say, store_kind)
         _cache_access_token(settings, name, response, say)
         state.record_refresh(name, True)  # the last failure is history now
+        state.record_scopes(name, response.scope, ctx.scopes)
     who = f" (signed in as {signed_in_as})" if signed_in_as else ""
     say(f"{name}: authorized{who}. Refresh token saved in {target.describe()}; account recorded in "
         f"{cfg.path}. Try: oauth-helper token {name}")

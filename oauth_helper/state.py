@@ -114,6 +114,19 @@ def record_grant(account: str, found: grant.Deadline | None, now: float | None =
     _update(account, change)
 
 
+def record_scopes(account: str, granted: str | None, requested: tuple[str, ...]) -> None:
+    """Remember what the provider granted (RFC 6749 §5.1: no `scope` field means as requested)."""
+    now = time.time()
+    reported = granted is not None
+    scopes = granted.split() if granted is not None else list(requested)
+
+    def change(state: dict[str, Any]) -> list[Slot]:
+        state["scopes"] = {"granted": scopes[:64], "reported": reported, "at": now}
+        return []
+
+    _update(account, change)
+
+
 def forget(account: str) -> None:
     with contextlib.suppress(OAuthHelperError):
         securefile.remove(path_for(account))

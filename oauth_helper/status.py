@@ -128,6 +128,7 @@ def account_status(
         "store": store_info,
         "refresh_token": refresh_info,
         "access_token": _access(account, now),
+        "scopes": _scopes(last),
         "last_refresh": last_info,
         "grant": grant_info,
         "warnings": [w.as_json() for w in warnings],
@@ -170,6 +171,20 @@ def _failure_warning(account: Account, last: dict[str, Any], authorize: str) -> 
         message,
         f"try again and see what it says: oauth-helper refresh {_q(account.name)} -v",
     )
+
+
+def _scopes(data: dict[str, Any]) -> dict[str, Any]:
+    """What the provider granted at the last authorize or refresh (the first thing to check
+    when a server says "invalid scope")."""
+    found = data.get("scopes")
+    if not isinstance(found, dict) or not isinstance(found.get("granted"), list):
+        return {"granted": None, "reported_by_provider": None, "at": None}
+    at = found.get("at")
+    return {
+        "granted": [hints.printable(str(s), 200) for s in found["granted"]],
+        "reported_by_provider": bool(found.get("reported")),
+        "at": iso(at) if isinstance(at, (int, float)) else None,
+    }
 
 
 def _grant(
@@ -390,6 +405,10 @@ def render(report: dict[str, Any], config_exists: bool = True) -> str:
             span = f"{when} (in {human_span(left)})" if left > 0 else f"{when} (passed)"
             verb = "ends if unused by" if g["rule"].endswith("_inactivity") else "ends"
             row("grant", f"{verb} {span}: {g['explanation']}")
+        sc = a["scopes"]
+        if sc["granted"] is not None:
+            how = "" if sc["reported_by_provider"] else " (as requested: the provider did not list them)"
+            row("scopes", " ".join(sc["granted"]) + how)
         at = a["access_token"]
         if at["cached"]:
             left = at["expires_in"]

@@ -192,6 +192,7 @@ def _refresh_locked(
             min_validity,
             response.expires_in,
         )
+    state.record_scopes(account.name, response.scope, account.scopes)
     if kept_aside is None:
         state.record_refresh(account.name, True)
     else:

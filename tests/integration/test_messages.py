@@ -195,3 +195,25 @@ def test_config_errors_name_file_line_and_fix(
     assert done.returncode == 78 and err.count("\n") == 1, err
     assert err.startswith(f"oauth-helper: {path}:{line}: ") and words in err, err
     assert "(at line" not in err and "Cannot" not in err
+
+
+# -- 8. status shows the granted scopes -----------------------------------------------------------
+
+
+def test_status_shows_the_granted_scopes(tmp_path: Path, provider: LocalProvider) -> None:
+    import json
+
+    env = make_account(tmp_path, provider, ACCOUNT)
+    before = json.loads(run_cli(env, "status", ACCOUNT, "--json").stdout)["accounts"][0]
+    assert before["scopes"] == {"granted": None, "reported_by_provider": None, "at": None}
+    assert run_cli(env, "token", ACCOUNT).returncode == 0
+    got = json.loads(run_cli(env, "status", ACCOUNT, "--json").stdout)["accounts"][0]["scopes"]
+    assert got["granted"] == provider.last_token_response["scope"].split() == LOCAL_SCOPES
+    assert got["reported_by_provider"] is True
+    assert "  scopes        mail offline_access\n" in run_cli(env, "status", ACCOUNT).stdout.decode()
+    # A provider that leaves `scope` out granted what was asked (RFC 6749 §5.1), and says so.
+    body = {"access_token": "at-no-scope", "token_type": "Bearer", "expires_in": 3600}
+    provider.fail_next("error_json", status=200, body=body)
+    assert run_cli(env, "token", ACCOUNT, "--force-refresh").returncode == 0
+    text = run_cli(env, "status", ACCOUNT).stdout.decode()
+    assert "mail offline_access (as requested: the provider did not list them)" in text
