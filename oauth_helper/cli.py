@@ -443,6 +443,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--forget", action="store_true", help="also remove the account from the config")
 
+    from .snippet import CLIENTS
+
+    p = command(
+        "snippet", "print a ready configuration block of a mail client for ACCOUNT", _cmd_snippet
+    )
+    p.add_argument("client", metavar="CLIENT", choices=CLIENTS, help=", ".join(CLIENTS))
+    p.add_argument("account", metavar="ACCOUNT")
+
     p = command("providers", "list built-in and configured providers", _cmd_providers)
     p.add_argument("--json", action="store_true")
 
@@ -542,6 +550,12 @@ def _cmd_revoke(settings: Settings, ns: argparse.Namespace) -> int:
     from . import revoke
 
     return revoke.run(settings, account=ns.account, forget=ns.forget)
+
+
+def _cmd_snippet(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import snippet
+
+    return _emit(snippet.text(settings, ns.client, ns.account).rstrip("\n"))
 
 
 def _cmd_providers(settings: Settings, ns: argparse.Namespace) -> int:
