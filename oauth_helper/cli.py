@@ -116,6 +116,10 @@ def _serve_cached(args: list[str], held: list[securefile.exclusive_lock]) -> int
     if pending.exists(account):
         return None  # a rotated refresh token waits to be moved into the store: the full path does it
     cached = cache.load_quietly(account)
+    if cached is None and not os.path.exists(cache.lock_path_for(account)):
+        # Never served before: a typo or a new account. The full path checks the config
+        # first, so an unknown account leaves no lock file behind.
+        return None
     if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
         from .errors import TransientError
 
@@ -451,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("client", metavar="CLIENT", choices=CLIENTS, help=", ".join(CLIENTS))
     p.add_argument("account", metavar="ACCOUNT")
 
+    command("accounts", "list the configured accounts, one per line (for scripts)", _cmd_accounts)
+
     p = command("providers", "list built-in and configured providers", _cmd_providers)
     p.add_argument("--json", action="store_true")
 
@@ -550,6 +556,13 @@ def _cmd_revoke(settings: Settings, ns: argparse.Namespace) -> int:
     from . import revoke
 
     return revoke.run(settings, account=ns.account, forget=ns.forget)
+
+
+def _cmd_accounts(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import config
+
+    names = list(config.load(settings.config_path).accounts)
+    return _emit("\n".join(names)) if names else 0
 
 
 def _cmd_snippet(settings: Settings, ns: argparse.Namespace) -> int:

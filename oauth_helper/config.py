@@ -109,8 +109,13 @@ class Config:
             if len(folded) == 1:
                 found = folded[0]
         if found is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(self.accounts), n=1)
+            hint = f"did you mean {close[0]!r}? A new account: " if close else ""
             raise UnknownAccount(
-                f"no account {name!r} in {self.path}; run: oauth-helper authorize {shlex.quote(name)}"
+                f"no account {name!r} in {self.path}; {hint}run: oauth-helper authorize "
+                f"{shlex.quote(name)}"
             )
         return found
 
