@@ -457,6 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("accounts", "list the configured accounts, one per line (for scripts)", _cmd_accounts)
 
+    p = command("completion", "print the shell completion script (bash, zsh or fish)", _cmd_completion)
+    p.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "fish"))
+    command("manpage", "print the manual page (troff), e.g. into ~/.local/share/man/man1/", _cmd_manpage)
+
     p = command("providers", "list built-in and configured providers", _cmd_providers)
     p.add_argument("--json", action="store_true")
 
@@ -563,6 +567,18 @@ def _cmd_accounts(settings: Settings, ns: argparse.Namespace) -> int:
 
     names = list(config.load(settings.config_path).accounts)
     return _emit("\n".join(names)) if names else 0
+
+
+def _cmd_completion(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import completion
+
+    return _emit(completion.script(ns.shell, build_parser()).rstrip("\n"))
+
+
+def _cmd_manpage(settings: Settings, ns: argparse.Namespace) -> int:
+    from importlib.resources import files
+
+    return _emit((files("oauth_helper") / "data" / "oauth-helper.1").read_text().rstrip("\n"))
 
 
 def _cmd_snippet(settings: Settings, ns: argparse.Namespace) -> int:
