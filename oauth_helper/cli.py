@@ -447,6 +447,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--forget", action="store_true", help="also remove the account from the config")
 
+    p = command(
+        "import",
+        "take over a grant from mutt_oauth2.py, getmail6 or a JSON file (verified by one refresh)",
+        _cmd_import,
+    )
+    p.add_argument("source", metavar="FILE", help="the other helper's token file")
+    p.add_argument("--from", dest="source_format", default="auto",
+                   choices=("auto", "mutt_oauth2", "getmail", "json"))
+    p.add_argument("--decrypt-command", metavar="CMD",
+                   help="decrypts FILE from stdin to stdout, e.g. 'gpg --decrypt' (mutt_oauth2.py)")
+    p.add_argument("--account", metavar="ADDRESS", help="the mail address, if the file has none")
+    p.add_argument("--provider", help="google, microsoft, or a [providers.NAME] from the config")
+    p.add_argument("--client-id", metavar="ID", help="the client the grant was issued to")
+    p.add_argument("--client-secret", metavar="S",
+                   help="its secret (Google), if the file has none; visible to other local users")
+    p.add_argument("--tenant", metavar="T", help="Microsoft tenant")
+    p.add_argument("--store", choices=("keyring", "file", "command"),
+                   help="where to keep the refresh token")
+
     from .snippet import CLIENTS
 
     p = command(
@@ -560,6 +579,23 @@ def _cmd_revoke(settings: Settings, ns: argparse.Namespace) -> int:
     from . import revoke
 
     return revoke.run(settings, account=ns.account, forget=ns.forget)
+
+
+def _cmd_import(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import import_cmd
+
+    return import_cmd.run(
+        settings,
+        source=ns.source,
+        source_format=ns.source_format,
+        decrypt_command=ns.decrypt_command,
+        account=ns.account,
+        provider=ns.provider,
+        client_id=ns.client_id,
+        client_secret=ns.client_secret,
+        tenant=ns.tenant,
+        store=ns.store,
+    )
 
 
 def _cmd_accounts(settings: Settings, ns: argparse.Namespace) -> int:

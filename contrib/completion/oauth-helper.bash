@@ -8,21 +8,22 @@ _oauth_helper() {
     for ((i = 1; i < COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         case "$w" in
-            --cafile|--client-id|--client-secret|--config|--flow|--format|--host|--imap|--mechanism|--min-validity|--port|--provider|--smtp|--store|--tenant|--timeout|--within) ((i++)) ;;
+            --account|--cafile|--client-id|--client-secret|--config|--decrypt-command|--flow|--format|--from|--host|--imap|--mechanism|--min-validity|--port|--provider|--smtp|--store|--tenant|--timeout|--within) ((i++)) ;;
             -*) ;;
             *) if [ -z "$cmd" ]; then cmd="$w"; else ((npos++)); fi ;;
         esac
     done
     case "$prev" in
+        --account|--client-id|--client-secret|--decrypt-command|--host|--imap|--min-validity|--port|--provider|--smtp|--tenant|--timeout|--within) COMPREPLY=(); return ;;
         --cafile|--config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --client-id|--client-secret|--host|--imap|--min-validity|--port|--provider|--smtp|--tenant|--timeout|--within) COMPREPLY=(); return ;;
         --flow) COMPREPLY=($(compgen -W "browser paste device" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "token xoauth2 oauthbearer json" -- "$cur")); return ;;
+        --from) COMPREPLY=($(compgen -W "auto mutt_oauth2 getmail json" -- "$cur")); return ;;
         --mechanism) COMPREPLY=($(compgen -W "xoauth2 oauthbearer" -- "$cur")); return ;;
         --store) COMPREPLY=($(compgen -W "keyring file command" -- "$cur")); return ;;
     esac
     if [ -z "$cmd" ]; then
-        COMPREPLY=($(compgen -W "authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth -h --help --config -v --verbose --debug --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth -h --help --config -v --verbose --debug --version" -- "$cur"))
         return
     fi
     case "$cmd" in
@@ -33,6 +34,7 @@ _oauth_helper() {
         status) opts="-h --help --config -v --verbose --debug --json"; kinds=(account); rep=0 ;;
         test) opts="-h --help --config -v --verbose --debug --smtp --imap --mechanism --cafile"; kinds=(account); rep=0 ;;
         revoke) opts="-h --help --config -v --verbose --debug --forget"; kinds=(account); rep=0 ;;
+        import) opts="-h --help --config -v --verbose --debug --from --decrypt-command --account --provider --client-id --client-secret --tenant --store"; kinds=(-); rep=0 ;;
         snippet) opts="-h --help --config -v --verbose --debug"; kinds=(msmtp,mutt,neomutt,git,mbsync,fetchmail,offlineimap,getmail,aerc,curl account); rep=0 ;;
         accounts) opts="-h --help --config -v --verbose --debug"; kinds=(); rep=0 ;;
         completion) opts="-h --help --config -v --verbose --debug"; kinds=(bash,zsh,fish); rep=0 ;;

@@ -9,7 +9,7 @@ function __oauth_helper_args
     for w in $words
         if test $skip = 1
             set skip 0
-        else if contains -- $w --cafile --client-id --client-secret --config --flow --format --host --imap --mechanism --min-validity --port --provider --smtp --store --tenant --timeout --within
+        else if contains -- $w --account --cafile --client-id --client-secret --config --decrypt-command --flow --format --from --host --imap --mechanism --min-validity --port --provider --smtp --store --tenant --timeout --within
             set skip 1
         else if not string match -q -- '-*' $w
             set -a out $w
@@ -27,14 +27,14 @@ function __oauth_helper_pos
 end
 
 complete -c oauth-helper -f
-complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth" -a "authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth"
-complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth" -s h
-complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth" -l help
-complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth" -l config -r -F
-complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth" -s v
-complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth" -l verbose
-complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth" -l debug
-complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke snippet accounts completion manpage providers preauth" -l version
+complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth" -a "authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth"
+complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth" -s h
+complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth" -l help
+complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth" -l config -r -F
+complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth" -s v
+complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth" -l verbose
+complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth" -l debug
+complete -c oauth-helper -n "not __fish_seen_subcommand_from authorize token git-credential refresh status test revoke import snippet accounts completion manpage providers preauth" -l version
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -s h
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l help
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l config -r -F
@@ -109,6 +109,20 @@ complete -c oauth-helper -n "__fish_seen_subcommand_from revoke" -l verbose
 complete -c oauth-helper -n "__fish_seen_subcommand_from revoke" -l debug
 complete -c oauth-helper -n "__fish_seen_subcommand_from revoke" -l forget
 complete -c oauth-helper -n "__oauth_helper_pos revoke 1" -a "(oauth-helper accounts 2>/dev/null)"
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -s h
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l help
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l config -r -F
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -s v
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l verbose
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l debug
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l from -x -a "auto mutt_oauth2 getmail json"
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l decrypt-command -x
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l account -x
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l provider -x
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l client-id -x
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l client-secret -x
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l tenant -x
+complete -c oauth-helper -n "__fish_seen_subcommand_from import" -l store -x -a "keyring file command"
 complete -c oauth-helper -n "__fish_seen_subcommand_from snippet" -s h
 complete -c oauth-helper -n "__fish_seen_subcommand_from snippet" -l help
 complete -c oauth-helper -n "__fish_seen_subcommand_from snippet" -l config -r -F
