@@ -338,6 +338,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("authorize", "obtain and store a refresh token for ACCOUNT (once)", _cmd_authorize)
     p.add_argument("account", metavar="ACCOUNT", help="the mail address")
     p.add_argument("--provider", help="google, microsoft, or a [providers.NAME] from the config")
+    p.add_argument(
+        "--issuer",
+        metavar="URL",
+        help="an OpenID provider of your own: discover it and write [providers.NAME] (NAME: "
+        "--provider, else from the issuer's host)",
+    )
+    p.add_argument(
+        "--scope",
+        dest="scopes",
+        action="append",
+        metavar="S",
+        help="with --issuer: a scope to ask for (repeat it; default: asked, or offline_access)",
+    )
     p.add_argument("--client-id", metavar="ID")
     p.add_argument(
         "--client-secret",
@@ -530,11 +543,22 @@ def _cmd_git_credential(settings: Settings, ns: argparse.Namespace) -> int:
 
 def _cmd_authorize(settings: Settings, ns: argparse.Namespace) -> int:
     from . import authorize
+    from .errors import UsageError
 
+    provider = ns.provider
+    if ns.issuer:
+        from . import issuer_setup
+        from .flows.common import say_stderr
+
+        provider = issuer_setup.ensure_provider(
+            settings, ns.issuer, name=ns.provider, scopes=ns.scopes, say=say_stderr
+        )
+    elif ns.scopes:
+        raise UsageError("--scope goes with --issuer (other providers have scopes in the config)")
     return authorize.run(
         settings,
         account=ns.account,
-        provider=ns.provider,
+        provider=provider,
         client_id=ns.client_id,
         client_secret=ns.client_secret,
         tenant=ns.tenant,

@@ -8,13 +8,13 @@ _oauth_helper() {
     for ((i = 1; i < COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         case "$w" in
-            --account|--cafile|--client-id|--client-secret|--config|--decrypt-command|--flow|--format|--from|--host|--imap|--mechanism|--min-validity|--port|--provider|--smtp|--store|--tenant|--timeout|--within) ((i++)) ;;
+            --account|--cafile|--client-id|--client-secret|--config|--decrypt-command|--flow|--format|--from|--host|--imap|--issuer|--mechanism|--min-validity|--port|--provider|--scope|--smtp|--store|--tenant|--timeout|--within) ((i++)) ;;
             -*) ;;
             *) if [ -z "$cmd" ]; then cmd="$w"; else ((npos++)); fi ;;
         esac
     done
     case "$prev" in
-        --account|--client-id|--client-secret|--decrypt-command|--host|--imap|--min-validity|--port|--provider|--smtp|--tenant|--timeout|--within) COMPREPLY=(); return ;;
+        --account|--client-id|--client-secret|--decrypt-command|--host|--imap|--issuer|--min-validity|--port|--provider|--scope|--smtp|--tenant|--timeout|--within) COMPREPLY=(); return ;;
         --cafile|--config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --flow) COMPREPLY=($(compgen -W "browser paste device" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "token xoauth2 oauthbearer json" -- "$cur")); return ;;
@@ -27,7 +27,7 @@ _oauth_helper() {
         return
     fi
     case "$cmd" in
-        authorize) opts="-h --help --config -v --verbose --debug --provider --client-id --client-secret --tenant --flow --no-browser --port --store --allow-other-identity --allow-unverified-identity --pop --timeout"; kinds=(account); rep=0 ;;
+        authorize) opts="-h --help --config -v --verbose --debug --provider --issuer --scope --client-id --client-secret --tenant --flow --no-browser --port --store --allow-other-identity --allow-unverified-identity --pop --timeout"; kinds=(account); rep=0 ;;
         token) opts="-h --help --config -v --verbose --debug --format --host --port --min-validity --force-refresh"; kinds=(account); rep=0 ;;
         git-credential) opts="-h --help --config -v --verbose --debug"; kinds=(get,store,erase); rep=0 ;;
         refresh) opts="-h --help --config -v --verbose --debug --all --within"; kinds=(account); rep=1 ;;

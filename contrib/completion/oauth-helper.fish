@@ -9,7 +9,7 @@ function __oauth_helper_args
     for w in $words
         if test $skip = 1
             set skip 0
-        else if contains -- $w --account --cafile --client-id --client-secret --config --decrypt-command --flow --format --from --host --imap --mechanism --min-validity --port --provider --smtp --store --tenant --timeout --within
+        else if contains -- $w --account --cafile --client-id --client-secret --config --decrypt-command --flow --format --from --host --imap --issuer --mechanism --min-validity --port --provider --scope --smtp --store --tenant --timeout --within
             set skip 1
         else if not string match -q -- '-*' $w
             set -a out $w
@@ -42,6 +42,8 @@ complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -s v
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l verbose
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l debug
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l provider -x
+complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l issuer -x
+complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l scope -x
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l client-id -x
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l client-secret -x
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l tenant -x
