@@ -58,6 +58,9 @@ class Provider:
     redirect_host: str = (
         "127.0.0.1"  # Microsoft wants http://localhost; Google takes the loopback IP
     )
+    # A client registered with one fixed redirect URI (http://127.0.0.1:PORT/PATH or localhost):
+    # the listener takes that port and path, and the URI is sent exactly as registered.
+    redirect_uri: str | None = None
     device_flow: bool = True
     device_flow_refusal: str = ""  # why the device flow cannot be used, when it cannot
     identity_scopes: tuple[str, ...] = IDENTITY_SCOPES
