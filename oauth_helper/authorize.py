@@ -56,6 +56,11 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
     existing = config.account_or_none(cfg, name)
     if existing is not None:
         name = existing.name  # the spelling the config already uses
+    elif provider is None and guess_provider(name) is None:
+        from . import detect  # a custom domain: its MX records may tell
+
+        found = detect.for_account(name, timeout=cfg.timeout, say=say)
+        provider, tenant = found.provider, tenant or found.tenant
     chosen = choose_provider(cfg, name, provider, existing)
     if tenant is not None:
         if chosen.tenant is None:

@@ -116,6 +116,10 @@ def _serve_cached(args: list[str], held: list[securefile.exclusive_lock]) -> int
     if pending.exists(account):
         return None  # a rotated refresh token waits to be moved into the store: the full path does it
     cached = cache.load_quietly(account)
+    if cached is None and not os.path.exists(cache.lock_path_for(account)):
+        # Never served before: a typo or a new account. The full path checks the config
+        # first, so an unknown account leaves no lock file behind.
+        return None
     if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
         from .errors import TransientError
 
@@ -334,6 +338,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("authorize", "obtain and store a refresh token for ACCOUNT (once)", _cmd_authorize)
     p.add_argument("account", metavar="ACCOUNT", help="the mail address")
     p.add_argument("--provider", help="google, microsoft, or a [providers.NAME] from the config")
+    p.add_argument(
+        "--issuer",
+        metavar="URL",
+        help="an OpenID provider of your own: discover it and write [providers.NAME] (NAME: "
+        "--provider, else from the issuer's host)",
+    )
+    p.add_argument(
+        "--scope",
+        dest="scopes",
+        action="append",
+        metavar="S",
+        help="with --issuer: a scope to ask for (repeat it; default: asked, or offline_access)",
+    )
     p.add_argument("--client-id", metavar="ID")
     p.add_argument(
         "--client-secret",
@@ -448,6 +465,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not contact the provider (it is gone or unreachable): only delete the local copies",
     )
 
+    p = command(
+        "import",
+        "take over a grant from mutt_oauth2.py, getmail6 or a JSON file (verified by one refresh)",
+        _cmd_import,
+    )
+    p.add_argument("source", metavar="FILE", help="the other helper's token file")
+    p.add_argument("--from", dest="source_format", default="auto",
+                   choices=("auto", "mutt_oauth2", "getmail", "json"))
+    p.add_argument("--decrypt-command", metavar="CMD",
+                   help="decrypts FILE from stdin to stdout, e.g. 'gpg --decrypt' (mutt_oauth2.py)")
+    p.add_argument("--account", metavar="ADDRESS", help="the mail address, if the file has none")
+    p.add_argument("--provider", help="google, microsoft, or a [providers.NAME] from the config")
+    p.add_argument("--client-id", metavar="ID", help="the client the grant was issued to")
+    p.add_argument("--client-secret", metavar="S",
+                   help="its secret (Google), if the file has none; visible to other local users")
+    p.add_argument("--tenant", metavar="T", help="Microsoft tenant")
+    p.add_argument("--store", choices=("keyring", "file", "command"),
+                   help="where to keep the refresh token")
+
+    from .snippet import CLIENTS
+
+    p = command(
+        "snippet", "print a ready configuration block of a mail client for ACCOUNT", _cmd_snippet
+    )
+    p.add_argument("client", metavar="CLIENT", choices=CLIENTS, help=", ".join(CLIENTS))
+    p.add_argument("account", metavar="ACCOUNT")
+
+    command("accounts", "list the configured accounts, one per line (for scripts)", _cmd_accounts)
+
+    p = command("completion", "print the shell completion script (bash, zsh or fish)", _cmd_completion)
+    p.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "fish"))
+    command("manpage", "print the manual page (troff), e.g. into ~/.local/share/man/man1/", _cmd_manpage)
+
     p = command("providers", "list built-in and configured providers", _cmd_providers)
     p.add_argument("--json", action="store_true")
 
@@ -498,11 +548,22 @@ def _cmd_git_credential(settings: Settings, ns: argparse.Namespace) -> int:
 
 def _cmd_authorize(settings: Settings, ns: argparse.Namespace) -> int:
     from . import authorize
+    from .errors import UsageError
 
+    provider = ns.provider
+    if ns.issuer:
+        from . import issuer_setup
+        from .flows.common import say_stderr
+
+        provider = issuer_setup.ensure_provider(
+            settings, ns.issuer, name=ns.provider, scopes=ns.scopes, say=say_stderr
+        )
+    elif ns.scopes:
+        raise UsageError("--scope goes with --issuer (other providers have scopes in the config)")
     return authorize.run(
         settings,
         account=ns.account,
-        provider=ns.provider,
+        provider=provider,
         client_id=ns.client_id,
         client_secret=ns.client_secret,
         tenant=ns.tenant,
@@ -547,6 +608,48 @@ def _cmd_revoke(settings: Settings, ns: argparse.Namespace) -> int:
     from . import revoke
 
     return revoke.run(settings, account=ns.account, forget=ns.forget, local=ns.local)
+
+
+def _cmd_import(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import import_cmd
+
+    return import_cmd.run(
+        settings,
+        source=ns.source,
+        source_format=ns.source_format,
+        decrypt_command=ns.decrypt_command,
+        account=ns.account,
+        provider=ns.provider,
+        client_id=ns.client_id,
+        client_secret=ns.client_secret,
+        tenant=ns.tenant,
+        store=ns.store,
+    )
+
+
+def _cmd_accounts(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import config
+
+    names = list(config.load(settings.config_path).accounts)
+    return _emit("\n".join(names)) if names else 0
+
+
+def _cmd_completion(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import completion
+
+    return _emit(completion.script(ns.shell, build_parser()).rstrip("\n"))
+
+
+def _cmd_manpage(settings: Settings, ns: argparse.Namespace) -> int:
+    from importlib.resources import files
+
+    return _emit((files("oauth_helper") / "data" / "oauth-helper.1").read_text().rstrip("\n"))
+
+
+def _cmd_snippet(settings: Settings, ns: argparse.Namespace) -> int:
+    from . import snippet
+
+    return _emit(snippet.text(settings, ns.client, ns.account).rstrip("\n"))
 
 
 def _cmd_providers(settings: Settings, ns: argparse.Namespace) -> int:

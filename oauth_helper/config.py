@@ -53,6 +53,7 @@ _PROVIDER_KEYS = {
     "scope_on_refresh",
     "tenant",
     "identity_scopes",
+    "redirect_uri",
 }
 _TOP_KEYS = {"accounts", "providers", "timeout", "notify_command"}
 
@@ -109,8 +110,13 @@ class Config:
             if len(folded) == 1:
                 found = folded[0]
         if found is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(self.accounts), n=1)
+            hint = f"did you mean {close[0]!r}? A new account: " if close else ""
             raise UnknownAccount(
-                f"no account {name!r} in {self.path}; run: oauth-helper authorize {shlex.quote(name)}"
+                f"no account {name!r} in {self.path}; {hint}run: oauth-helper authorize "
+                f"{shlex.quote(name)}"
             )
         return found
 
@@ -301,6 +307,19 @@ class _Builder:
             if redirect_host not in ("127.0.0.1", "localhost"):
                 raise self.error(where, "redirect_host", 'must be "127.0.0.1" or "localhost"')
             changes["redirect_host"] = redirect_host
+        redirect_uri = self._str(where, table, "redirect_uri")
+        if redirect_uri is not None:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(redirect_uri)
+            try:
+                port = parts.port
+            except ValueError:
+                port = None
+            if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or not port:
+                raise self.error(where, "redirect_uri", "must be http://127.0.0.1:PORT/PATH or "
+                                 "http://localhost:PORT/PATH (the listener is on this machine)")
+            changes["redirect_uri"] = redirect_uri
         for key in ("device_flow", "scope_on_refresh"):
             if key in table:
                 if not isinstance(table[key], bool):

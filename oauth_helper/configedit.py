@@ -251,10 +251,11 @@ class _Span:
     end: int  # index one past the last line that belongs to the table's settings
 
 
-def _account_spans(lines: list[_Line], name: str) -> list[_Span]:
-    """[accounts."NAME"] and its sub-tables: header to last setting (trailing comments excluded)."""
+def _account_spans(lines: list[_Line], name: str, section: str = SECTION) -> list[_Span]:
+    """[accounts."NAME"] (or [SECTION.NAME]) and its sub-tables: header to last setting
+    (trailing comments excluded)."""
     spans: list[_Span] = []
-    target = (SECTION, name)
+    target = (section, name)
     headers = [i for i, line in enumerate(lines) if line.kind == "header"] + [len(lines)]
     for h, following in itertools.pairwise(headers):
         path = lines[h].path
@@ -278,21 +279,31 @@ def _newline(text: str) -> str:
 
 def update_account(path: Path | str, name: str, values: Mapping[str, object | None]) -> None:
     """Set keys of [accounts."NAME"] (None removes a key), creating the table and file if needed."""
+    _update_table(path, SECTION, name, values)
+
+
+def update_provider(path: Path | str, name: str, values: Mapping[str, object | None]) -> None:
+    """Set keys of [providers.NAME], as update_account does for an account."""
+    _update_table(path, "providers", name, values)
+
+
+def _update_table(path: Path | str, section: str, name: str,
+                  values: Mapping[str, object | None]) -> None:
     target = Path(path)
     with _edit_lock():
         text = _read(target)
         old = _parse(text, target)
-        new_text = _updated(text, old, name, values, target)
+        new_text = _updated(text, old, name, values, target, section)
         if new_text == text:
             return
         expected = copy.deepcopy(old)
-        table = expected.setdefault(SECTION, {}).setdefault(name, {})
+        table = expected.setdefault(section, {}).setdefault(name, {})
         for key, value in values.items():
             if value is None:
                 table.pop(key, None)
             else:
                 table[key] = list(value) if isinstance(value, tuple) else value
-        _verify(new_text, expected, target, name, values)
+        _verify(new_text, expected, target, name, values, section)
         _write(target, new_text)
 
 
@@ -344,16 +355,17 @@ def remove_account(path: Path | str, name: str) -> bool:
 
 
 def _updated(text: str, old: dict[str, Any], name: str, values: Mapping[str, object | None],
-             target: Path) -> str:
+             target: Path, section: str = SECTION) -> str:
     lines = _scan(text)
-    spans = [s for s in _account_spans(lines, name) if lines[s.header].path == (SECTION, name)]
+    spans = [s for s in _account_spans(lines, name, section)
+             if lines[s.header].path == (section, name)]
     nl = _newline(text)
-    accounts = old.get(SECTION, {})
+    accounts = old.get(section, {})
     exists = isinstance(accounts, dict) and name in accounts
     if not spans:
         if exists:
-            raise _not_a_table(target, name)
-        new_lines = [f"[{SECTION}.{toml_key(name)}]{nl}"]
+            raise _not_a_table(target, name, section)
+        new_lines = [f"[{section}.{toml_key(name)}]{nl}"]
         new_lines += [f"{toml_key(k)} = {toml_value(v)}{nl}" for k, v in values.items() if v is not None]
         prefix = text
         if prefix and not prefix.endswith(("\n", "\r")):
@@ -419,8 +431,9 @@ def _statements(lines: list[_Line], span: _Span) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _not_a_table(target: Path, name: str) -> ConfigError:
-    return ConfigError(f"{target}: account {name!r} is not written as a [accounts.{toml_key(name)}] "
+def _not_a_table(target: Path, name: str, section: str = SECTION) -> ConfigError:
+    what = "account" if section == SECTION else section.rstrip("s")
+    return ConfigError(f"{target}: {what} {name!r} is not written as a [{section}.{toml_key(name)}] "
                        "table (an inline table or dotted keys?); rewrite it as one to let "
                        "oauth-helper edit it")
 
@@ -453,10 +466,10 @@ def _parse_or_none(text: str) -> dict[str, Any] | None:
 
 
 def _verify(new_text: str, expected: dict[str, Any], target: Path, name: str,
-            values: Mapping[str, object | None]) -> None:
+            values: Mapping[str, object | None], section: str = SECTION) -> None:
     if _parse_or_none(new_text) != expected:
         wanted = "; ".join(f"{k} = {toml_value(v)}" for k, v in values.items() if v is not None)
-        raise ConfigError(f"{target}: cannot edit [accounts.{toml_key(name)}] safely; set these "
+        raise ConfigError(f"{target}: cannot edit [{section}.{toml_key(name)}] safely; set these "
                           f"in it by hand: {wanted}")
 
 

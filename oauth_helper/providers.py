@@ -46,10 +46,21 @@ class Provider:
     smtp: HostPort | None = None
     imap: HostPort | None = None
     pop: HostPort | None = None
+    # SMTP with implicit TLS, when the provider offers it beside `smtp` (aerc 0.14 needs it).
+    smtps: HostPort | None = None
+    # The SASL mechanisms the mail servers accept, best first (what `snippet` configures).
+    sasl_mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer")
+    drafts_folder: str = "Drafts"
+    # Where the server itself files what is sent over SMTP (None: the client must save a copy).
+    sent_by_server: str | None = None
+    smtp_help: str = ""  # what the account needs before SMTP accepts a token
     other_hosts: tuple[str, ...] = ()  # more mail hostnames of the same service
     redirect_host: str = (
         "127.0.0.1"  # Microsoft wants http://localhost; Google takes the loopback IP
     )
+    # A client registered with one fixed redirect URI (http://127.0.0.1:PORT/PATH or localhost):
+    # the listener takes that port and path, and the URI is sent exactly as registered.
+    redirect_uri: str | None = None
     device_flow: bool = True
     device_flow_refusal: str = ""  # why the device flow cannot be used, when it cannot
     identity_scopes: tuple[str, ...] = IDENTITY_SCOPES
@@ -145,6 +156,10 @@ GOOGLE = Provider(
     smtp=("smtp.gmail.com", 587),
     imap=("imap.gmail.com", 993),
     pop=("pop.gmail.com", 995),
+    smtps=("smtp.gmail.com", 465),
+    sasl_mechanisms=("oauthbearer", "xoauth2"),
+    drafts_folder="[Gmail]/Drafts",
+    sent_by_server="[Gmail]/Sent Mail",
     redirect_host="127.0.0.1",
     device_flow=False,
     device_flow_refusal=(
@@ -186,6 +201,9 @@ def microsoft(tenant: str = "common") -> Provider:
         smtp=("smtp.office365.com", 587),
         imap=("outlook.office365.com", 993),
         pop=("outlook.office365.com", 995),
+        sasl_mechanisms=("xoauth2",),  # Exchange Online has no OAUTHBEARER
+        sent_by_server="Sent Items",
+        smtp_help='the tenant must allow SMTP AUTH for the mailbox ("Authenticated SMTP")',
         other_hosts=("smtp-mail.outlook.com", "imap-mail.outlook.com", "pop-mail.outlook.com"),
         redirect_host="localhost",
         identity_scopes=("openid", "email", "profile"),

@@ -65,3 +65,20 @@ def pytest_report_header(config: pytest.Config) -> str:
 
     version = oidc_server.installed_version()
     return f"certified OpenID server: oidc-provider {version or '(not installed)'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_dns() -> Iterator[None]:
+    """Provider detection (detect.py) asks a DNS server on 127.0.0.1 that knows no domain
+    (NXDOMAIN at once), never the machine's resolver: no test leaves loopback through DNS."""
+    from oauth_helper.detect import NAMESERVER_ENV
+    from tests.support.dns_server import LocalDNS
+
+    with LocalDNS({}) as server:
+        saved = os.environ.get(NAMESERVER_ENV)
+        os.environ[NAMESERVER_ENV] = server.address
+        yield
+        if saved is None:
+            os.environ.pop(NAMESERVER_ENV, None)
+        else:
+            os.environ[NAMESERVER_ENV] = saved

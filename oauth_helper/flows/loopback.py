@@ -291,10 +291,17 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
     from . import paste
 
     inbox: Inbox = queue.Queue()
-    both = ctx.provider.redirect_host == "localhost"
-    with Listener(inbox, port=ctx.port, both_families=both) as listener, \
+    host, port, path = ctx.provider.redirect_host, ctx.port, REDIRECT_PATH
+    fixed = ctx.provider.redirect_uri
+    if fixed:  # registered with one redirect URI: its host, port and path, sent as written
+        parts = urllib.parse.urlsplit(fixed)
+        host, path = parts.hostname or host, parts.path or "/"
+        if port is not None and port != parts.port:
+            raise UsageError(f"--port {port} contradicts redirect_uri {fixed}")
+        port = parts.port
+    with Listener(inbox, port=port, path=path, both_families=host == "localhost") as listener, \
             contextlib.ExitStack() as pages:
-        redirect_uri = f"http://{ctx.provider.redirect_host}:{listener.port}{REDIRECT_PATH}"
+        redirect_uri = fixed or f"http://{host}:{listener.port}{path}"
         request = AuthorizationRequest.new()
         listener.state = request.state
         url = request.url(ctx.provider, ctx.client_id, ctx.scopes, ctx.account, redirect_uri)

@@ -1,4 +1,5 @@
-"""curl with the shipped contrib/curl scripts: SMTP and IMAP with --oauth2-bearer.
+"""curl with the shipped contrib/curl/oauth-mail.sh and with `oauth-helper snippet curl`:
+SMTP and IMAP with an oauth2-bearer config on stdin.
 
 curl picks OAUTHBEARER when the server offers it and XOAUTH2 on a server that offers only
 that (the Microsoft-like bed).
@@ -12,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import require_binary
-from tests.support.cli_env import make_account, run_cli
+from tests.support.cli_env import config_file, make_flavoured_account, run_cli
 from tests.support.mailbed import (
     SYSTEM_CAFILE,
     MailBed,
     outcome,
     render_contrib,
+    render_snippet,
     revoke_token,
     run_client,
 )
@@ -37,24 +39,27 @@ def bed(
         yield b
 
 
-@pytest.fixture
-def env(tmp_path: Path, provider: LocalProvider) -> dict[str, str]:
+@pytest.fixture(params=["contrib", "snippet"])
+def env(tmp_path: Path, provider: LocalProvider, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The contrib script for a local-provider account, or the snippet for a Google one."""
     require_binary("curl")
-    return make_account(tmp_path, provider, ACCOUNT)
+    flavour = "google" if request.param == "snippet" else "local"
+    return make_flavoured_account(tmp_path, provider, ACCOUNT, flavour)
 
 
-def script(tmp_path: Path, bed: MailBed, name: str) -> Path:
-    server = (
-        {"smtp.gmail.com:465": f"{bed.host}:{bed.submissions_port}"}
-        if "smtp" in name
-        else {"imap.gmail.com:993": f"{bed.host}:{bed.imaps_port}"}
-    )
-    text = render_contrib(
-        f"curl/{name}", {**server, "alice@gmail.com": ACCOUNT, SYSTEM_CAFILE: bed.cafile}
-    )
-    path = tmp_path / name
+def script(tmp_path: Path, bed: MailBed, env: dict[str, str]) -> list[str]:
+    server = {
+        "imap.gmail.com:993": f"{bed.host}:{bed.imaps_port}",
+        "smtp.gmail.com:465": f"{bed.host}:{bed.submissions_port}",
+        SYSTEM_CAFILE: bed.cafile,
+    }
+    if "[providers.google]" in config_file(env).read_text():
+        text = render_snippet(env, "curl", ACCOUNT, server)
+    else:
+        text = render_contrib("curl/oauth-mail.sh", {**server, "alice@gmail.com": ACCOUNT})
+    path = tmp_path / "oauth-mail.sh"
     path.write_text(text)
-    return path
+    return ["sh", str(path)]
 
 
 def expected_mechanism(bed: MailBed) -> str:
@@ -66,7 +71,7 @@ def test_curl_smtp_sends(tmp_path: Path, bed: MailBed, env: dict[str, str]) -> N
     message.write_bytes(
         f"From: {ACCOUNT}\r\nTo: {RCPT}\r\nSubject: curl smtp\r\n\r\nhi\r\n".encode()
     )
-    result = run_client(["sh", str(script(tmp_path, bed, "curl-smtp.sh")), RCPT, str(message)], env)
+    result = run_client([*script(tmp_path, bed, env), "send", RCPT, str(message)], env)
     assert result.returncode == 0, outcome(result)
     assert [m["Subject"] for m in bed.wait_delivered(RCPT)] == ["curl smtp"]
     mechanism = expected_mechanism(bed)
@@ -76,11 +81,11 @@ def test_curl_smtp_sends(tmp_path: Path, bed: MailBed, env: dict[str, str]) -> N
 
 def test_curl_imap_lists_and_fetches(tmp_path: Path, bed: MailBed, env: dict[str, str]) -> None:
     bed.seed_message(ACCOUNT, "seeded for curl", "hello curl")
-    path = script(tmp_path, bed, "curl-imap.sh")
-    listing = run_client(["sh", str(path)], env)
+    argv = script(tmp_path, bed, env)
+    listing = run_client([*argv, "list"], env)
     assert listing.returncode == 0, outcome(listing)
     assert b"* SEARCH 1" in listing.stdout, outcome(listing)
-    fetched = run_client(["sh", str(path), "1"], env)
+    fetched = run_client([*argv, "fetch", "1"], env)
     assert fetched.returncode == 0, outcome(fetched)
     assert b"Subject: seeded for curl" in fetched.stdout
     assert b"hello curl" in fetched.stdout
@@ -89,18 +94,19 @@ def test_curl_imap_lists_and_fetches(tmp_path: Path, bed: MailBed, env: dict[str
     assert bed.login_succeeded(ACCOUNT, mechanism, "imap"), bed.log_text()
 
 
+@pytest.mark.parametrize("env", ["contrib"], indirect=True)
 def test_curl_fails_visibly_on_rejected_token(
     tmp_path: Path, bed: MailBed, env: dict[str, str], provider: LocalProvider
 ) -> None:
     printed = run_cli(env, "token", ACCOUNT)
     assert printed.returncode == 0, outcome(printed)
     revoke_token(provider.revocation_endpoint, printed.stdout.decode().strip(), "test-client")
-    result = run_client(["sh", str(script(tmp_path, bed, "curl-imap.sh"))], env)
+    result = run_client([*script(tmp_path, bed, env), "list"], env)
     assert result.returncode != 0, outcome(result)
     assert b"curl: (67)" in result.stderr, outcome(result)  # CURLE_LOGIN_DENIED
     message = tmp_path / "message.txt"
     message.write_bytes(b"Subject: never\r\n\r\nx\r\n")
-    result = run_client(["sh", str(script(tmp_path, bed, "curl-smtp.sh")), RCPT, str(message)], env)
+    result = run_client([*script(tmp_path, bed, env), "send", RCPT, str(message)], env)
     assert result.returncode != 0, outcome(result)
     assert b"curl: (67)" in result.stderr, outcome(result)
     assert bed.delivered() == []

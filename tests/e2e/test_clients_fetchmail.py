@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import require_binary
-from tests.support.cli_env import make_account, oauth_helper_cmd, run_cli
+from tests.support.cli_env import make_flavoured_account, oauth_helper_cmd, run_cli
 from tests.support.mailbed import (
     MailBed,
     outcome,
     render_contrib,
+    render_snippet,
     revoke_token,
     run_client,
 )
@@ -29,51 +30,66 @@ ACCOUNT = "alice@example.test"  # stands for alice@gmail.com
 
 
 @pytest.fixture
-def env(tmp_path: Path, provider: LocalProvider, bed: MailBed) -> dict[str, str]:
-    env = make_account(tmp_path, provider, ACCOUNT)
+def env(
+    tmp_path: Path, provider: LocalProvider, bed: MailBed, request: pytest.FixtureRequest
+) -> dict[str, str]:
+    env = make_flavoured_account(tmp_path, provider, ACCOUNT, getattr(request, "param", "local"))
     env["SSL_CERT_FILE"] = bed.cafile
     return env
 
 
-def fetchmailrc(tmp_path: Path, bed: MailBed) -> Path:
-    text = render_contrib(
-        "fetchmail/fetchmailrc",
-        {
-            "via imap.gmail.com protocol IMAP port 993": (
-                f"via {bed.host} protocol IMAP port {bed.imaps_port}"
-            ),
-            "via pop.gmail.com protocol POP3 port 995": (
-                f"via {bed.host} protocol POP3 port {bed.pop3s_port}"
-            ),
-            "alice@gmail.com": ACCOUNT,
-            "smtphost localhost": f"smtphost {bed.host}/{bed.sink.port}",
-        },
-    )
+def fetchmailrc(tmp_path: Path, bed: MailBed, snippet_env: dict[str, str] | None = None) -> Path:
+    """contrib/fetchmail/fetchmailrc for the test account, or (given its env) the snippet."""
+    server = {
+        "via imap.gmail.com protocol IMAP port 993": (
+            f"via {bed.host} protocol IMAP port {bed.imaps_port}"
+        ),
+        "via pop.gmail.com protocol POP3 port 995": (
+            f"via {bed.host} protocol POP3 port {bed.pop3s_port}"
+        ),
+        "smtphost localhost": f"smtphost {bed.host}/{bed.sink.port}",
+    }
+    if snippet_env is not None:
+        text = render_snippet(snippet_env, "fetchmail", ACCOUNT, server)
+    else:
+        text = render_contrib("fetchmail/fetchmailrc", {**server, "alice@gmail.com": ACCOUNT})
     path = tmp_path / "fetchmailrc"
     path.write_text(text)
     path.chmod(0o600)
     return path
 
 
-def fetchmail(tmp_path: Path, bed: MailBed, env: dict[str, str], poll: str) -> list[str]:
+def fetchmail(
+    tmp_path: Path, bed: MailBed, env: dict[str, str], poll: str, snippet: bool = False
+) -> list[str]:
     return [
         require_binary("fetchmail"),
         "--nodetach",
         "--nosyslog",
         "-f",
-        str(fetchmailrc(tmp_path, bed)),
+        str(fetchmailrc(tmp_path, bed, env if snippet else None)),
         "--pidfile",
         str(tmp_path / "fetchmail.pid"),
         poll,
     ]
 
 
+# The shipped file for a local-provider account; the snippet for a Google account.
+SOURCES = pytest.mark.parametrize(
+    ("env", "snippet"),
+    [("local", False), ("google", True)],
+    indirect=["env"],
+    ids=["contrib", "snippet"],
+)
+
+
+@SOURCES
 @pytest.mark.parametrize(("poll", "protocol"), [("gmail-imap", "imap"), ("gmail-pop3", "pop3")])
 def test_fetchmail_fetches_through_preauth(
-    tmp_path: Path, bed: MailBed, env: dict[str, str], poll: str, protocol: str
+    tmp_path: Path, bed: MailBed, env: dict[str, str], poll: str, protocol: str, snippet: bool
 ) -> None:
     bed.seed_message(ACCOUNT, f"seeded for fetchmail {protocol}", "hello fetchmail")
-    result = run_client(fetchmail(tmp_path, bed, env, poll), env, timeout=30)
+    result = run_client(fetchmail(tmp_path, bed, env, poll, snippet), env, timeout=30)
     assert result.returncode == 0, outcome(result)
     got = bed.wait_delivered()
     assert [m["Subject"] for m in got] == [f"seeded for fetchmail {protocol}"], outcome(result)

@@ -21,12 +21,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import require, require_binary
-from tests.support.cli_env import make_account, oauth_helper_cmd
+from tests.support.cli_env import make_flavoured_account, oauth_helper_cmd
 from tests.support.mailbed import (
     SYSTEM_CAFILE,
     MailBed,
     outcome,
     render_contrib,
+    render_snippet,
     revoke_token,
     run_client,
 )
@@ -114,21 +115,26 @@ def user(tmp_path: Path) -> Iterator[MailUser]:
 
 
 @pytest.fixture
-def env(user: MailUser, provider: LocalProvider, bed: MailBed) -> dict[str, str]:
-    env = make_account(user.root, provider, ACCOUNT)
+def env(
+    user: MailUser, provider: LocalProvider, bed: MailBed, request: pytest.FixtureRequest
+) -> dict[str, str]:
+    """The account (local provider; "google": a Google account and the snippet) and getmailrc."""
+    flavour = getattr(request, "param", "local")
+    env = make_flavoured_account(user.root, provider, ACCOUNT, flavour)
     for sub in ("cur", "new", "tmp"):
         (Path(env["HOME"]) / "Mail" / "gmail" / "INBOX" / sub).mkdir(parents=True)
     (user.root / "getmail-state").mkdir()
     shutil.copyfile(bed.cafile, user.root / "cafile.pem")  # the bed's own is out of reach
-    text = render_contrib(
-        "getmail/getmailrc",
-        {
-            "server = imap.gmail.com": f"server = {bed.host}",
-            "port = 993": f"port = {bed.imaps_port}",
-            "alice@gmail.com": ACCOUNT,
-            SYSTEM_CAFILE: str(user.root / "cafile.pem"),
-        },
-    )
+    server = {
+        "server = imap.gmail.com": f"server = {bed.host}",
+        "port = 993": f"port = {bed.imaps_port}",
+        SYSTEM_CAFILE: str(user.root / "cafile.pem"),
+    }
+    if flavour == "google":
+        user.give_everything()  # the user runs `snippet`, as it runs getmail
+        text = render_snippet(env, "getmail", ACCOUNT, server, wrap=user.argv)
+    else:
+        text = render_contrib("getmail/getmailrc", {**server, "alice@gmail.com": ACCOUNT})
     (user.root / "getmailrc").write_text(text)
     user.give_everything()
     return env
@@ -155,6 +161,7 @@ def inbox_files(env: dict[str, str]) -> list[Path]:
     return [p for sub in ("new", "cur") for p in (inbox / sub).iterdir()]
 
 
+@pytest.mark.parametrize("env", ["local", "google"], indirect=True, ids=["contrib", "snippet"])
 def test_getmail_delivers_seeded_message(user: MailUser, bed: MailBed, env: dict[str, str]) -> None:
     bed.seed_message(ACCOUNT, "seeded for getmail", "hello getmail")
     result = run_as(user, getmail(user), env)

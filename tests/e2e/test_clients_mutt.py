@@ -1,8 +1,10 @@
-"""mutt and neomutt with the shipped contrib files: IMAP and SMTP, XOAUTH2 and OAUTHBEARER.
+"""mutt and neomutt with the shipped contrib files and with `oauth-helper snippet`: IMAP and
+SMTP, XOAUTH2 and OAUTHBEARER.
 
 Sending runs the client in batch mode (``-s SUBJECT -- RCPT < body``); reading runs it on a
 pseudo-terminal and drives it with pushed keys: open the INBOX, pipe the first message to a
-file, quit. The Gmail files use OAUTHBEARER (listed first) and the Outlook files XOAUTH2.
+file, quit. mutt's Gmail file uses OAUTHBEARER (listed first), neomutt's XOAUTH2 (listed first
+for its token-size limits), the Outlook files XOAUTH2.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import require_binary
-from tests.support.cli_env import make_account, run_cli
+from tests.support.cli_env import make_account, make_flavoured_account, run_cli
 from tests.support.mailbed import (
     SYSTEM_CAFILE,
     MailBed,
     outcome,
     render_contrib,
+    render_snippet,
     revoke_token,
     run_client,
     run_in_terminal,
@@ -36,7 +39,7 @@ RCPT = "rcpt@example.org"
 CASES = [
     ("mutt", "mutt/muttrc-gmail", GMAIL, "OAUTHBEARER"),
     ("mutt", "mutt/muttrc-outlook", OUTLOOK, "XOAUTH2"),
-    ("neomutt", "neomutt/neomuttrc-gmail", GMAIL, "OAUTHBEARER"),
+    ("neomutt", "neomutt/neomuttrc-gmail", GMAIL, "XOAUTH2"),
     ("neomutt", "neomutt/neomuttrc-outlook", OUTLOOK, "XOAUTH2"),
 ]
 IDS = [case[1].split("/")[1] for case in CASES]
@@ -48,32 +51,34 @@ def env(tmp_path: Path, provider: LocalProvider) -> dict[str, str]:
     return make_account(tmp_path, provider, OUTLOOK, env=env)
 
 
-def rcfile(tmp_path: Path, bed: MailBed, relpath: str) -> Path:
+def server(bed: MailBed, relpath: str) -> dict[str, str]:
+    """The only strings replaced: the test bed's hosts, ports and CA."""
     if "gmail" in relpath:
-        substitutions = {
+        subs = {
             "imap.gmail.com:993": f"{bed.host}:{bed.imaps_port}",
             "smtp.gmail.com:465": f"{bed.host}:{bed.submissions_port}",
-            "alice@gmail.com": GMAIL,
         }
-        if relpath.startswith("mutt/"):  # mutt has no smtp_user: the user is in the URL
-            substitutions = {
-                "alice%40gmail.com": urllib.parse.quote(GMAIL, safe=""),
-                **substitutions,
-            }
     else:
-        substitutions = {
+        subs = {
             "outlook.office365.com:993": f"{bed.host}:{bed.imaps_port}",
             "smtp.office365.com:587": f"{bed.host}:{bed.submission_port}",
-            "bob@contoso.com": OUTLOOK,
         }
-        if relpath.startswith("mutt/"):
-            substitutions = {
-                "bob%40contoso.com": urllib.parse.quote(OUTLOOK, safe=""),
-                **substitutions,
-            }
-    substitutions[SYSTEM_CAFILE] = bed.cafile
+    return {**subs, SYSTEM_CAFILE: bed.cafile}
+
+
+def rcfile(tmp_path: Path, bed: MailBed, relpath: str, text: str | None = None) -> Path:
+    """contrib/RELPATH for the test accounts, or `text` (a snippet) for the bed."""
+    if text is None:
+        if "gmail" in relpath:
+            address, user = {"alice@gmail.com": GMAIL}, {"alice%40gmail.com": GMAIL}
+        else:
+            address, user = {"bob@contoso.com": OUTLOOK}, {"bob%40contoso.com": OUTLOOK}
+        subs = server(bed, relpath)
+        if relpath.startswith("mutt/"):  # mutt has no smtp_user: the user is in the URL
+            subs = {k: urllib.parse.quote(v, safe="") for k, v in user.items()} | subs
+        text = render_contrib(relpath, {**subs, **address})
     path = tmp_path / Path(relpath).name
-    path.write_text(render_contrib(relpath, substitutions))
+    path.write_text(text)
     return path
 
 
@@ -153,6 +158,35 @@ def test_read_over_imap(
     assert f"hello {client} over {mechanism}" in out.read_text()
     bed.wait_for_log(f"user=<{user}>, method={mechanism}")
     assert bed.login_succeeded(user, mechanism, "imap"), bed.log_text()
+
+
+SNIPPET_CASES = [
+    ("mutt", "google", "OAUTHBEARER"),
+    ("mutt", "microsoft", "XOAUTH2"),
+    ("neomutt", "google", "XOAUTH2"),
+    ("neomutt", "microsoft", "XOAUTH2"),
+]
+
+
+@pytest.mark.parametrize(("client", "flavour", "mechanism"), SNIPPET_CASES)
+def test_snippet_sends_and_reads(
+    tmp_path: Path, provider: LocalProvider, bed: MailBed, client: str, flavour: str, mechanism: str
+) -> None:
+    env = make_flavoured_account(tmp_path, provider, GMAIL, flavour)
+    subs = server(bed, "gmail" if flavour == "google" else "outlook")
+    rc = rcfile(tmp_path, bed, f"{client}rc", render_snippet(env, client, GMAIL, subs))
+    subject = f"{client} snippet {flavour}"
+    result = send(client, rc, env, subject)
+    assert result.returncode == 0, outcome(result)
+    assert [m["Subject"] for m in bed.wait_delivered(RCPT)] == [subject]
+    assert bed.login_succeeded(GMAIL, mechanism, "submission"), bed.log_text()
+    bed.seed_message(GMAIL, "seeded", f"hello {client} snippet")
+    out = tmp_path / "piped.txt"
+    status, screen = read_first_message(client, rc, env, out)
+    assert status is not None and out.exists(), screen.decode(errors="replace")
+    assert f"hello {client} snippet" in out.read_text()
+    bed.wait_for_log(f"user=<{GMAIL}>, method={mechanism}")
+    assert bed.login_succeeded(GMAIL, mechanism, "imap"), bed.log_text()
 
 
 @pytest.mark.parametrize(("client", "relpath", "user", "mechanism"), CASES, ids=IDS)

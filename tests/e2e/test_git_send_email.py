@@ -18,8 +18,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import require, require_binary
-from tests.support.cli_env import cache_file, make_account, stored_refresh_token
-from tests.support.mailbed import MailBed
+from tests.support.cli_env import (
+    cache_file,
+    make_account,
+    make_flavoured_account,
+    stored_refresh_token,
+)
+from tests.support.mailbed import MailBed, render_snippet
 from tests.support.provider import LocalProvider
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +39,8 @@ SUBJECTS = ["first change", "second change", "third change"]
 
 # What each shipped file is written for, and so what the test substitutes.
 SHIPPED = {
-    "gmail.gitconfig": ("smtp.gmail.com", "587", "you@gmail.com"),
-    "microsoft.gitconfig": ("smtp.office365.com", "587", "you@contoso.com"),
+    "gmail.gitconfig": ("smtp.gmail.com", "587", "alice@gmail.com"),
+    "microsoft.gitconfig": ("smtp.office365.com", "587", "bob@contoso.com"),
 }
 CAFILE_LINE = "# smtpSSLCertPath = /etc/ssl/certs"
 
@@ -61,6 +66,10 @@ def env(tmp_path: Path, provider: LocalProvider, bed: MailBed) -> dict[str, str]
     env = make_account(
         tmp_path, provider, ACCOUNT, extra_config=f'smtp = "{bed.host}:{bed.submission_port}"'
     )
+    return git_env(env)
+
+
+def git_env(env: dict[str, str]) -> dict[str, str]:
     env.update(
         GIT_TERMINAL_PROMPT="0",
         GIT_CONFIG_NOSYSTEM="1",
@@ -85,6 +94,10 @@ def install_contrib(env: dict[str, str], name: str, host: str, port: int, cafile
         .replace(shipped_user, ACCOUNT)
         .replace(CAFILE_LINE, f"smtpSSLCertPath = {cafile}")
     )
+    return install(env, name, text)
+
+
+def install(env: dict[str, str], name: str, text: str) -> Path:
     home = Path(env["HOME"])
     installed = home / name
     installed.write_text(text)
@@ -148,6 +161,26 @@ def assert_series_delivered(bed: MailBed) -> None:
     assert subjects == [f"[PATCH {n}/3] {s}" for n, s in enumerate(SUBJECTS, 1)]
     for message in messages:
         assert ACCOUNT in str(message["From"])
+
+
+@pytest.mark.parametrize("flavour", ["google", "microsoft"])
+def test_send_email_with_the_snippet(
+    tmp_path: Path, bed: MailBed, provider: LocalProvider, flavour: str
+) -> None:
+    """`oauth-helper snippet git` for an account whose SMTP server is the bed (account-level
+    smtp, as for any custom server): only the CA is substituted; the helper is the absolute
+    path of the installed git-credential-oauth-helper."""
+    smtp = f'smtp = "{bed.host}:{bed.submission_port}"'
+    env = git_env(
+        make_flavoured_account(tmp_path, provider, ACCOUNT, flavour, account_extra=smtp)
+    )
+    text = render_snippet(env, "git", ACCOUNT, {CAFILE_LINE: f"smtpSSLCertPath = {bed.cafile}"})
+    assert "helper = /" in text and "git-credential-oauth-helper" in text
+    install(env, "snippet.gitconfig", text)
+    done = send_email(env, make_series(tmp_path, env))
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{bed.log_text()[-3000:]}"
+    assert_series_delivered(bed)
+    assert bed.login_succeeded(ACCOUNT, "XOAUTH2", "submission"), bed.log_text()
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,32 @@ def make_account(
     return env
 
 
+def make_flavoured_account(
+    tmp_path: Path,
+    provider: LocalProvider,
+    account: str,
+    flavour: str = "local",
+    *,
+    env: dict[str, str] | None = None,
+    account_extra: str = "",
+    seed: bool = True,
+) -> dict[str, str]:
+    """make_account for the local provider ("local"), or for a built-in provider ("google",
+    "microsoft") whose endpoints point at it: hosts, ports and mechanisms stay the built-in's,
+    which is what `oauth-helper snippet` writes into client configurations."""
+    secret = "test-secret" if flavour == "google" else None  # google-auth wants a secret
+    return make_account(
+        tmp_path,
+        provider,
+        account,
+        provider_name=flavour,
+        client_secret=secret,
+        env=env,
+        account_extra=account_extra,
+        seed=seed,
+    )
+
+
 def seed_refresh_token(
     env: dict[str, str], account: str, refresh_token: str, *, store: str = "file"
 ) -> None:

@@ -40,7 +40,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -520,10 +520,34 @@ def render_contrib(relpath: str, substitutions: Mapping[str, str]) -> str:
     instead of being exercised half-substituted.
     """
     path = CONTRIB / relpath
-    text = path.read_text()
+    return substitute(path.read_text(), substitutions, str(path))
+
+
+def render_snippet(
+    env: Mapping[str, str],
+    client: str,
+    account: str,
+    substitutions: Mapping[str, str],
+    wrap: Callable[..., list[str]] | None = None,
+) -> str:
+    """What ``oauth-helper snippet CLIENT ACCOUNT`` prints, with only the test bed's
+    host/port/CA strings replaced (every key must occur, as for render_contrib).
+
+    ``wrap(*argv)``: the command line that runs argv as the account's user, if not us.
+    """
+    from .cli_env import oauth_helper_cmd
+
+    argv = [oauth_helper_cmd(), "snippet", client, account]
+    done = run_client(wrap(*argv) if wrap else argv, env, timeout=60)
+    if done.returncode != 0:
+        raise AssertionError(f"oauth-helper snippet {client} {account}: {outcome(done)}")
+    return substitute(done.stdout.decode(), substitutions, f"snippet {client} {account}")
+
+
+def substitute(text: str, substitutions: Mapping[str, str], origin: str) -> str:
     for old, new in substitutions.items():
         if old not in text:
-            raise AssertionError(f"{path}: expected placeholder {old!r} is not in the file")
+            raise AssertionError(f"{origin}: expected placeholder {old!r} is not in the text")
         text = text.replace(old, new)
     return text
 

@@ -1,0 +1,143 @@
+"""Which provider serves a custom domain, for `authorize you@company.example` without --provider.
+
+The domain's MX records (dnspython, imported only here: never on the hot path) say whether
+Google Workspace or Microsoft 365 receives its mail; for Microsoft, the tenant comes from
+Microsoft's own OpenID discovery document for the domain. Best effort: anything that goes
+wrong ends in "cannot tell" with what was seen, and the caller asks for --provider.
+
+Two environment variables point the lookups elsewhere (the tests use them, on 127.0.0.1):
+OAUTH_HELPER_NAMESERVER=HOST[:PORT] (the DNS server to ask instead of the system's) and
+OAUTH_HELPER_MICROSOFT_LOGIN=URL (Microsoft's login service, https://login.microsoftonline.com).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+NAMESERVER_ENV = "OAUTH_HELPER_NAMESERVER"
+MICROSOFT_LOGIN_ENV = "OAUTH_HELPER_MICROSOFT_LOGIN"
+MICROSOFT_LOGIN = "https://login.microsoftonline.com"
+DNS_TIMEOUT = 5.0  # seconds for the whole MX lookup, retries included
+
+# Mail exchangers, as Google and Microsoft document them for custom domains.
+GOOGLE_MX = ("aspmx.l.google.com", "smtp.google.com")  # the names, and names below them
+GOOGLE_MX_SUFFIXES = (".aspmx.l.google.com", ".googlemail.com")  # alt1.aspmx..., aspmx2.googlemail.com
+MICROSOFT_MX_SUFFIX = ".mail.protection.outlook.com"
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the lookups found: a built-in provider (or None), its tenant, and how we know."""
+
+    provider: str | None
+    tenant: str | None
+    how: str
+
+
+def for_account(account: str, *, timeout: float, say: Callable[[str], None]) -> Detection:
+    """detect() for the account's domain, saying what was found and how."""
+    found = detect(account.rpartition("@")[2], timeout=timeout)
+    if found.provider is None:
+        say(f"{account}: cannot tell the provider: {found.how}.")
+    else:
+        tenant = f" (tenant {found.tenant})" if found.tenant else ""
+        say(f"{account}: provider {found.provider}{tenant}: {found.how}.")
+    return found
+
+
+def provider_of_mx(hosts: Sequence[str]) -> str | None:
+    """google, microsoft or None for a domain's MX host names (any case, trailing dot or not).
+
+    >>> provider_of_mx(["ALT1.ASPMX.L.GOOGLE.COM.", "aspmx.l.google.com"])
+    'google'
+    >>> provider_of_mx(["contoso-com.mail.protection.outlook.com"])
+    'microsoft'
+    >>> provider_of_mx(["mx.example.org", "aspmx.l.google.com.evil.example"]) is None
+    True
+    """
+    found = set()
+    for host in hosts:
+        name = host.lower().rstrip(".")
+        if name in GOOGLE_MX or name.endswith(GOOGLE_MX_SUFFIXES):
+            found.add("google")
+        elif name.endswith(MICROSOFT_MX_SUFFIX):
+            found.add("microsoft")
+        else:
+            found.add("")
+    # A domain that moves, or a filter in front: mixed answers tell nothing for sure.
+    return found.pop() or None if len(found) == 1 else None
+
+
+def detect(domain: str, *, timeout: float) -> Detection:
+    """The provider of `domain` from its MX records, and Microsoft's tenant for it."""
+    domain = domain.strip().rstrip(".").lower()
+    hosts, problem = mx_hosts(domain)
+    if problem is not None:
+        return Detection(None, None, f"looked up the MX records of {domain}: {problem}")
+    listed = ", ".join(hosts[:3]) + (", ..." if len(hosts) > 3 else "")
+    provider = provider_of_mx(hosts)
+    if provider is None:
+        return Detection(None, None, f"the MX records of {domain} ({listed}) name neither "
+                                     "Google Workspace nor Microsoft 365")
+    if provider == "google":
+        return Detection("google", None, f"the MX records of {domain} ({listed}) are Google "
+                                         "Workspace's")
+    tenant, how = microsoft_tenant(domain, timeout=timeout)
+    return Detection("microsoft", tenant, f"the MX records of {domain} ({listed}) are Microsoft "
+                                          f"365's; {how}")
+
+
+def mx_hosts(domain: str) -> tuple[list[str], str | None]:
+    """The MX host names of `domain`, best preference first, or ([], what went wrong)."""
+    import dns.exception
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver(configure=not os.environ.get(NAMESERVER_ENV))
+    server = os.environ.get(NAMESERVER_ENV)
+    if server:
+        host, sep, port = server.rpartition(":")
+        if not sep or not port.isdigit():
+            host, port = server, "53"
+        resolver.nameservers = [host.strip("[]")]
+        resolver.port = int(port)
+    resolver.lifetime = DNS_TIMEOUT
+    try:
+        answer = resolver.resolve(domain, "MX")
+    except dns.resolver.NXDOMAIN:
+        return [], "the domain does not exist"
+    except dns.resolver.NoAnswer:
+        return [], "it has none"
+    except dns.resolver.NoNameservers:
+        return [], "no name server answered"
+    except dns.exception.Timeout:
+        return [], f"no answer within {DNS_TIMEOUT:.0f} s"
+    except dns.exception.DNSException as e:
+        return [], type(e).__name__
+    records = sorted(answer, key=lambda r: r.preference)
+    return [r.exchange.to_text(omit_final_dot=True) for r in records], None
+
+
+def microsoft_tenant(domain: str, *, timeout: float) -> tuple[str | None, str]:
+    """(the tenant ID from Microsoft's discovery document for the domain, how), or the domain
+    itself (Microsoft accepts a verified domain as tenant) when the document says nothing."""
+    import re
+
+    from . import http
+    from .errors import OAuthHelperError
+    from .jsondata import json_object
+
+    base = os.environ.get(MICROSOFT_LOGIN_ENV, MICROSOFT_LOGIN).rstrip("/")
+    url = f"{base}/{domain}/v2.0/.well-known/openid-configuration"
+    try:
+        response = http.request("GET", url, timeout=timeout)
+    except OAuthHelperError as e:
+        return domain, f"Microsoft's discovery for {domain} failed ({e}), so tenant {domain}"
+    data = json_object(response.body) if response.status == 200 else None
+    issuer = data.get("issuer") if data else None
+    found = re.fullmatch(r"https://[^/]+/([0-9a-fA-F-]{36})/v2\.0/?", issuer or "")
+    if found is None:
+        return domain, (f"Microsoft's discovery for {domain} named no tenant (HTTP "
+                        f"{response.status}), so tenant {domain}")
+    return found.group(1).lower(), f"tenant {found.group(1).lower()} from {url}"
