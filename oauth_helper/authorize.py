@@ -42,6 +42,7 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
         flow: str | None = None, no_browser: bool = False, port: int | None = None,
         store: str | None = None, allow_other_identity: bool = False,
         allow_unverified_identity: bool = False, pop: bool = False,
+        login_hint: bool = True, select_account: bool = False,
         timeout: float = 300.0, say: Say = say_stderr) -> int:
     """Authorize ACCOUNT interactively; returns 0 or raises one of our errors."""
     redact.register(client_secret)
@@ -100,7 +101,8 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
         say(announcement)
     ctx = FlowContext(account=name, provider=resolved, client_id=the_client_id,
                       client_secret=secret_value, scopes=scopes,
-                      timeout=timeout, http_timeout=cfg.timeout, port=port or None, say=say)
+                      timeout=timeout, http_timeout=cfg.timeout, port=port or None, say=say,
+                      login_hint=login_hint, select_account=select_account)
     response = _run_flow(ctx, flow_name, no_browser=no_browser, explicit=flow is not None)
     signed_in_as = _check_identity(ctx, response, allow_other_identity, allow_unverified_identity)
     check_granted_scopes(ctx, response)

@@ -377,6 +377,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept a signed-in name that differs from ACCOUNT (Microsoft UPN vs alias)",
     )
     p.add_argument(
+        "--select-account",
+        action="store_true",
+        help="show the provider's account picker (several accounts signed in in one browser)",
+    )
+    p.add_argument(
+        "--no-login-hint",
+        action="store_true",
+        help="do not pre-fill ACCOUNT on the sign-in page (for sign-in pages that reject it)",
+    )
+    p.add_argument(
         "--allow-unverified-identity",
         action="store_true",
         help="store the grant although the provider does not say who signed in",
@@ -574,6 +584,8 @@ def _cmd_authorize(settings: Settings, ns: argparse.Namespace) -> int:
         allow_other_identity=ns.allow_other_identity,
         allow_unverified_identity=ns.allow_unverified_identity,
         pop=ns.pop,
+        login_hint=not ns.no_login_hint,
+        select_account=ns.select_account,
         timeout=ns.timeout,
     )
 

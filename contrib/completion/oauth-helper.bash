@@ -27,7 +27,7 @@ _oauth_helper() {
         return
     fi
     case "$cmd" in
-        authorize) opts="-h --help --config -v --verbose --debug --provider --issuer --scope --client-id --client-secret --tenant --flow --no-browser --port --store --allow-other-identity --allow-unverified-identity --pop --timeout"; kinds=(account); rep=0 ;;
+        authorize) opts="-h --help --config -v --verbose --debug --provider --issuer --scope --client-id --client-secret --tenant --flow --no-browser --port --store --allow-other-identity --select-account --no-login-hint --allow-unverified-identity --pop --timeout"; kinds=(account); rep=0 ;;
         token) opts="-h --help --config -v --verbose --debug --format --host --port --min-validity --force-refresh"; kinds=(account); rep=0 ;;
         git-credential) opts="-h --help --config -v --verbose --debug"; kinds=(get,store,erase); rep=0 ;;
         refresh) opts="-h --help --config -v --verbose --debug --all --within"; kinds=(account); rep=1 ;;

@@ -52,6 +52,8 @@ complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l no-browse
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l port -x
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l store -x -a "keyring file command"
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l allow-other-identity
+complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l select-account
+complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l no-login-hint
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l allow-unverified-identity
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l pop
 complete -c oauth-helper -n "__fish_seen_subcommand_from authorize" -l timeout -x

@@ -31,6 +31,8 @@ class FlowContext:
     timeout: float = 300.0  # how long to wait for the user (browser, paste, device approval)
     http_timeout: float = 15.0  # one request to the provider
     port: int | None = None  # fixed redirect listener port, else an ephemeral one
+    login_hint: bool = True  # send login_hint=ACCOUNT (some organisations' sign-in rejects it)
+    select_account: bool = False  # prompt=select_account: the provider's account picker
     say: Say = say_stderr
 
     def client_form(self) -> dict[str, str]:

@@ -304,7 +304,9 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
         redirect_uri = fixed or f"http://{host}:{listener.port}{path}"
         request = AuthorizationRequest.new()
         listener.state = request.state
-        url = request.url(ctx.provider, ctx.client_id, ctx.scopes, ctx.account, redirect_uri)
+        url = request.url(ctx.provider, ctx.client_id, ctx.scopes,
+                          ctx.account if ctx.login_hint else None, redirect_uri,
+                          select_account=ctx.select_account)
         deadline = time.monotonic() + ctx.timeout
         pasting = False
         if use_browser:

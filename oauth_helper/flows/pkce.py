@@ -47,9 +47,13 @@ class AuthorizationRequest:
     def challenge(self) -> str:
         return challenge_for(self.verifier)
 
-    def url(self, provider: Provider, client_id: str, scopes: tuple[str, ...], login_hint: str,
-            redirect_uri: str) -> str:
-        """The authorization endpoint URL the user's browser must visit."""
+    def url(self, provider: Provider, client_id: str, scopes: tuple[str, ...],
+            login_hint: str | None, redirect_uri: str, *, select_account: bool = False) -> str:
+        """The authorization endpoint URL the user's browser must visit.
+
+        `login_hint` None sends none (organisations whose sign-in page rejects hints);
+        `select_account` asks for the account picker (several accounts in one browser).
+        """
         endpoint = provider.authorization_endpoint
         if endpoint is None:  # callers check first; keep mypy and the message honest
             raise ValueError(f"provider {provider.name} has no authorization_endpoint")
@@ -61,14 +65,22 @@ class AuthorizationRequest:
             "state": self.state,
             "code_challenge": self.challenge,
             "code_challenge_method": "S256",
-            "login_hint": login_hint,
         }
+        if login_hint is not None:
+            params["login_hint"] = login_hint
+        prompts: list[str] = []
         if "openid" in scopes:
             params["nonce"] = self.nonce
             if "offline_access" in scopes and provider.offline_needs_consent:
                 # OpenID Connect Core §11: without prompt=consent a server MUST ignore
                 # offline_access, so no refresh token would come back.
-                params["prompt"] = "consent"
-        params.update(provider.authorize_params)
+                prompts.append("consent")
+        extra = dict(provider.authorize_params)
+        prompts.extend(extra.pop("prompt", "").split())
+        if select_account:
+            prompts.insert(0, "select_account")
+        if prompts:  # OpenID Connect Core §3.1.2.1: a space-separated list, each value once
+            params["prompt"] = " ".join(dict.fromkeys(prompts))
+        params.update(extra)
         separator = "&" if urllib.parse.urlsplit(endpoint).query else "?"
         return endpoint + separator + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)

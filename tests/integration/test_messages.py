@@ -217,3 +217,33 @@ def test_status_shows_the_granted_scopes(tmp_path: Path, provider: LocalProvider
     assert run_cli(env, "token", ACCOUNT, "--force-refresh").returncode == 0
     text = run_cli(env, "status", ACCOUNT).stdout.decode()
     assert "mail offline_access (as requested: the provider did not list them)" in text
+
+
+# -- 9. the account picker, and no login hint ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "prompt", "hint"),
+    [
+        ((), None, ACCOUNT),
+        (("--select-account",), "select_account", ACCOUNT),
+        (("--no-login-hint",), None, None),
+        (("--select-account", "--no-login-hint"), "select_account", None),
+    ],
+)
+def test_account_picker_and_login_hint(
+    tmp_path: Path,
+    provider: LocalProvider,
+    flags: tuple[str, ...],
+    prompt: str | None,
+    hint: str | None,
+) -> None:
+    provider.register_client("test-client")
+    env = make_account(tmp_path, provider, ACCOUNT, seed=False)
+    env["BROWSER"] = FAKE_BROWSER
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    done = run_cli(env, "authorize", ACCOUNT, "--flow", "browser", *flags, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    sent = provider.last_authorize or {}
+    assert sent.get("login_hint") == hint
+    assert (sent.get("prompt") or "").split().count("select_account") == (1 if prompt else 0)
