@@ -132,7 +132,11 @@ def retry_delay(error: TransientError, attempt: int) -> float:
 def with_retries(
     call: Callable[[], T], *, deadline: float, sleep: Callable[[float], None] = time.sleep
 ) -> T:
-    """Run `call`, retrying transient failures with backoff, never past `deadline` (monotonic)."""
+    """Run `call`, retrying transient failures with backoff, never past `deadline` (monotonic).
+
+    The error that ends it says how long the whole wait really was, not only the last try.
+    """
+    started = time.monotonic()
     for attempt in range(RETRY_ATTEMPTS):
         try:
             return call()
@@ -140,9 +144,19 @@ def with_retries(
             delay = retry_delay(e, attempt)
             final = attempt == RETRY_ATTEMPTS - 1 or getattr(e, "no_retry", False)
             if final or time.monotonic() + delay + 1.0 >= deadline:
+                _state_the_wait(e, attempt + 1, time.monotonic() - started)
                 raise
             sleep(delay)
     raise AssertionError("unreachable")
+
+
+def _state_the_wait(error: TransientError, tries: int, elapsed: float) -> None:
+    """Add "gave up after N tries in S s; try again later" to the error's one line."""
+    message = str(error)
+    advice = "; try again later"
+    base = message[: -len(advice)] if message.endswith(advice) else message
+    what = "1 try" if tries == 1 else f"{tries} tries"
+    error.args = (f"{base}; gave up after {what} in {elapsed:.1f} s{advice}",)
 
 
 def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:

@@ -40,6 +40,8 @@ LISTEN_HOST = "127.0.0.1"
 LISTEN_HOST_V6 = "::1"
 REDIRECT_PATH = "/"
 REQUEST_TIMEOUT = 10.0  # a browser's idle pre-connection must not hold a handler for ever
+COUNTDOWN_STEP = 5.0  # how often a terminal's "time left" is rewritten: visible, not flickering
+WAITING_PROMPT = "Waiting for the browser; or paste the URL it ended on (or the code) here: "
 MAX_HANDLERS = 8  # browsers open a few connections at once; a flood must not make threads
 _PORT_TRIES = 20  # ephemeral port free on 127.0.0.1 but taken on ::1: pick another
 
@@ -307,44 +309,69 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
         url = request.url(ctx.provider, ctx.client_id, ctx.scopes,
                           ctx.account if ctx.login_hint else None, redirect_uri,
                           select_account=ctx.select_account)
-        deadline = time.monotonic() + ctx.timeout
+        started = time.monotonic()
+        deadline = started + ctx.timeout
+        # A terminal shows the time left; the pending prompt's line is rewritten in place.
+        countdown = interactive and sys.stderr.isatty()
         pasting = False
         if use_browser:
-            ctx.say(f"Opening a browser to sign in as {ctx.account}. If none opens, visit:\n  {url}")
+            ctx.say(f"Opening a browser to sign in as {ctx.account}. If none opens, open this URL "
+                    f"in a browser on this machine:\n  {url}\nOr sign in anywhere and paste here "
+                    "the URL the browser ends on.")
             # Never the URL itself on the browser's command line: see ForwardingPage.
             browser_mod.open_in_thread(pages.enter_context(browser_mod.ForwardingPage(url)), inbox)
+            # A launcher that "succeeded" may have shown nothing (gio over SSH X forwarding, a
+            # container, WSL): a URL or code pasted into the terminal is an answer too.
+            paste.listen(inbox)
+            if interactive:
+                sys.stderr.write(WAITING_PROMPT)
+                sys.stderr.flush()
         else:
             if browser_unavailable:
                 ctx.say(f"Not opening a browser: {browser_unavailable}.")
             paste.start(ctx, url, listener.port, inbox, interactive=interactive)
             pasting = True
-        last_error: CallbackError | None = None
+        prompt = paste.PROMPT if pasting else WAITING_PROMPT
         while True:
             remaining = deadline - time.monotonic()
-            try:
-                event = inbox.get(timeout=max(0.0, remaining)) if remaining > 0 else None
-            except queue.Empty:
-                event = None
-            if event is None:
+            if remaining <= 0:
+                if interactive:
+                    ctx.say("")
                 raise AuthorizationTimeout(
-                    f"no sign-in answer within {ctx.timeout:.0f} s; run the command again "
-                    "(--timeout S waits longer; --flow paste suits machines without a browser)")
+                    f"no sign-in answer after {time.monotonic() - started:.0f} s; nothing was "
+                    "stored. If the provider showed an error page instead of asking you to sign "
+                    "in, the client ID (--client-id) or its registered redirect URI is usually "
+                    "wrong. Run the command again (--timeout S waits longer)")
+            try:
+                event = inbox.get(timeout=min(remaining, COUNTDOWN_STEP) if countdown
+                                  else remaining)
+            except queue.Empty:
+                if countdown:
+                    paste.countdown(deadline - time.monotonic(), prompt)
+                continue
             if event.kind == "redirect" and event.callback is not None:
-                if pasting and interactive:
-                    ctx.say("")  # end the pending paste prompt's line
+                if interactive:
+                    ctx.say("")  # end the pending prompt's line
                 code = code_from(event.callback, request.state, provider=ctx.provider)
                 break
             if event.kind == "browser":
                 if not event.ok and not pasting:
+                    if interactive:
+                        ctx.say("")
                     ctx.say(f"Could not open a browser ({event.detail}); continuing with the "
                             "paste flow.")
-                    paste.start(ctx, url, listener.port, inbox, interactive=interactive)
+                    paste.start(ctx, url, listener.port, inbox, interactive=interactive,
+                                read=False)
                     pasting = True
+                    prompt = paste.PROMPT
                 continue
             if event.kind == "eof":
-                if last_error is not None:
-                    raise last_error
-                raise CallbackError("nothing was pasted (stdin closed); nothing was stored")
+                if not pasting:
+                    continue  # no terminal to paste from: the browser's redirect still counts
+                if interactive:
+                    ctx.say("")
+                raise CallbackError("stdin closed before a usable URL or code was pasted; "
+                                    "nothing was stored, run the command again")
             if event.kind == "paste" and event.text is not None:
                 if not event.text.strip():
                     paste.prompt_again(ctx, interactive)
@@ -352,8 +379,11 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
                 try:
                     code = paste.code_from_text(event.text, request.state, ctx.provider)
                 except CallbackError as e:
-                    last_error = e
-                    ctx.say(f"{e}")
+                    # Still waiting: say what was wrong and what to do now, not "run it again".
+                    ctx.say(f"{e}; paste the URL of this sign-in, or press Ctrl-D to stop")
+                    if not pasting:
+                        pasting = True
+                        prompt = paste.PROMPT
                     paste.prompt_again(ctx, interactive)
                     continue
                 break

@@ -19,8 +19,9 @@ PROMPT = "Paste the URL your browser ended on (or only the code): "
 
 
 def start(ctx: FlowContext, url: str, port: int, inbox: Inbox, *, interactive: bool,
-          stdin: TextIO | None = None) -> None:
-    """Show the URL and how to answer, then read stdin lines into the inbox in a daemon thread."""
+          stdin: TextIO | None = None, read: bool = True) -> None:
+    """Show the URL and how to answer; unless `read` is False (a reader already runs), read
+    stdin lines into the inbox in a daemon thread."""
     ctx.say(
         f"Open this URL in a browser on any machine and sign in as {ctx.account}:\n\n  {url}\n\n"
         "The browser then goes to a 127.0.0.1 or localhost page that may fail to load: that is "
@@ -30,6 +31,12 @@ def start(ctx: FlowContext, url: str, port: int, inbox: Inbox, *, interactive: b
     )
     if interactive:
         _prompt()
+    if read:
+        listen(inbox, stdin)
+
+
+def listen(inbox: Inbox, stdin: TextIO | None = None) -> None:
+    """Read stdin lines into the inbox in a daemon thread (every code flow accepts a paste)."""
     source = stdin if stdin is not None else sys.stdin
     threading.Thread(target=_read_lines, args=(source, inbox), name="oauth-helper-paste",
                      daemon=True).start()
@@ -38,6 +45,13 @@ def start(ctx: FlowContext, url: str, port: int, inbox: Inbox, *, interactive: b
 def prompt_again(ctx: FlowContext, interactive: bool) -> None:
     if interactive:
         _prompt()
+
+
+def countdown(remaining: float, prompt: str = PROMPT) -> None:
+    """Rewrite the pending prompt's line with the time left (stderr is a terminal)."""
+    left = max(0, int(remaining + 0.5))
+    sys.stderr.write(f"\r\x1b[K[{left // 60}:{left % 60:02d} left] {prompt}")
+    sys.stderr.flush()
 
 
 def code_from_text(text: str, state: str, provider: Provider) -> str:

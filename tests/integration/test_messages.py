@@ -247,3 +247,25 @@ def test_account_picker_and_login_hint(
     sent = provider.last_authorize or {}
     assert sent.get("login_hint") == hint
     assert (sent.get("prompt") or "").split().count("select_account") == (1 if prompt else 0)
+
+
+# -- 3. a stated wait is the real wait -----------------------------------------------------------
+
+
+def test_a_hanging_token_endpoint_states_the_whole_wait(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
+    import re
+    import time
+
+    env = make_account(tmp_path, provider, ACCOUNT, timeout=2)
+    provider.fail_next("hang", count=5, seconds=60)
+    started = time.monotonic()
+    done = run_cli(env, "token", ACCOUNT)
+    elapsed = time.monotonic() - started
+    err = done.stderr.decode()
+    assert done.returncode == 75 and done.stdout == b"", err
+    found = re.search(r"gave up after (\d) tries in ([\d.]+) s; try again later$", err.strip())
+    assert found, err
+    stated = float(found.group(2))
+    assert stated <= elapsed < stated + 3  # the rest is starting Python
