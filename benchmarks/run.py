@@ -14,7 +14,7 @@ a copy of the working tree. Peers come from PyPI into venvs of their own. The OA
 is tests/support/provider.py on 127.0.0.1, in this process, so request counts are exact.
 
 Prints a Markdown table and writes results/latest.json and results/latest.md next to this
-file (`--docs` also rewrites the README's Performance section). Speed is reported, not asserted; the exit
+file (`--docs` also rewrites docs/performance.md). Speed is reported, not asserted; the exit
 status is 1 only when something ran incorrectly (a failed command, a wrong token, or other
 than exactly one refresh for the concurrent callers).
 """
@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peers", action="store_true", help="skip getmail6 and mutt-oauth2")
     ap.add_argument("--python", help="base interpreter for the venvs (default: this one's base)")
     ap.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
-    ap.add_argument("--docs", action="store_true", help="also rewrite the README's Performance section")
+    ap.add_argument("--docs", action="store_true", help="also rewrite docs/performance.md")
     args = ap.parse_args(argv)
     rounds = args.rounds or (5 if args.quick else 40)
     refresh_rounds = args.refresh_rounds or (3 if args.quick else 15)
@@ -772,19 +772,19 @@ README_END = "<!-- performance:end -->"
 
 
 def write_docs(md: str, r: dict[str, Any]) -> None:
-    """Replace the README's Performance section (between its markers) with this run's table."""
-    path = ROOT / "README.md"
+    """Replace docs/performance.md's table (between its markers) with this run's."""
+    path = ROOT / "docs" / "performance.md"
     text = path.read_text()
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < start:
         raise SystemExit(f"{path}: the {README_START} / {README_END} markers are missing")
     section = f"{README_START}\n{DOCS_HEAD}{md}{DOCS_TAIL}{README_END}"
     path.write_text(text[:start] + section + text[end + len(README_END):])
-    log(f"rewrote the Performance section of {path}")
+    log(f"rewrote {path}")
 
 
 DOCS_HEAD = """\
-## Performance
+# Performance
 
 Mail clients start `oauth-helper token` on every connection, so its start-up is the product's
 speed. With a valid cached token it reads one small private file and prints; it imports no

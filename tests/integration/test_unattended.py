@@ -103,7 +103,7 @@ def test_timer_interval_keeps_tokens_out_of_the_token_margin() -> None:
 
 def readme_cron_command() -> str:
     """The command part of the crontab line the README shows (after the five time fields)."""
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()  # the front door shows the line; docs/ repeats it
     [line] = re.findall(r"^(\*/\d+ \* \* \* \* .+)$", readme, re.M)
     return line.split(None, 5)[5]
 

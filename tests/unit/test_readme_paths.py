@@ -1,4 +1,4 @@
-"""README's "Where things live" table names each platform's real paths, as platformdirs computes
+"""docs/reference.md's "Where things live" table names each platform's real paths, as platformdirs computes
 them (Linux through our own XDG code, macOS and Windows through platformdirs' own classes)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import platformdirs.macos
 import platformdirs.windows
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "reference.md"
 APP = "oauth-helper"
 
 
