@@ -545,11 +545,19 @@ def render_snippet(
 
 
 def substitute(text: str, substitutions: Mapping[str, str], origin: str) -> str:
-    for old, new in substitutions.items():
+    """Replace every key by its value in one pass (longest key first where they overlap).
+
+    One pass, so a replacement is never replaced again: a bed port that starts with 465 must
+    not be taken for the "port 465" of the next substitution.
+    """
+    import re
+
+    for old in substitutions:
         if old not in text:
             raise AssertionError(f"{origin}: expected placeholder {old!r} is not in the text")
-        text = text.replace(old, new)
-    return text
+    keys = sorted(substitutions, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(k) for k in keys))
+    return pattern.sub(lambda m: substitutions[m.group(0)], text)
 
 
 def revoke_token(revocation_endpoint: str, token: str, client_id: str) -> None:

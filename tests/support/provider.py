@@ -237,6 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = 0
         body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            # The client died mid-request (a kill -9 test): nothing to judge, nobody to answer.
+            self.close_connection = True
+            return
         headers = dict(self.headers.items())
         reply = self.server.provider._handle(self.command, self.path, headers, body)
         if reply is None:  # drop the connection without an answer
