@@ -329,13 +329,13 @@ def _run_flow(ctx: FlowContext, flow_name: str, *, no_browser: bool, explicit: b
         from .flows import device
 
         return device.run(ctx)
-    from .flows import browser, loopback
+    from .flows import browser, codeflow
 
     interactive = bool(sys.stdin and sys.stdin.isatty())
     if flow_name == "paste":
-        return loopback.run_code_flow(ctx, use_browser=False, interactive=interactive)
+        return codeflow.run_code_flow(ctx, use_browser=False, interactive=interactive)
     reason = None if explicit else browser.unavailable_reason()
-    return loopback.run_code_flow(ctx, use_browser=reason is None, browser_unavailable=reason or "",
+    return codeflow.run_code_flow(ctx, use_browser=reason is None, browser_unavailable=reason or "",
                                   interactive=interactive)
 
 

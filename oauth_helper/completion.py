@@ -311,7 +311,7 @@ CONTRIB_FILES = {
 }
 
 
-def contrib_files() -> dict[str, str]:
-    from .cli import build_parser
-
-    return {relpath: script(shell, build_parser()) for relpath, shell in CONTRIB_FILES.items()}
+def contrib_files(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """contrib/completion/'s files for `parser` (cli.build_parser(): passed in, so that this
+    module, which cli imports, does not import cli back)."""
+    return {relpath: script(shell, parser) for relpath, shell in CONTRIB_FILES.items()}

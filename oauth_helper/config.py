@@ -220,7 +220,7 @@ class _Builder:
 
     # -- locating mistakes -------------------------------------------------------------------
     def line_of(self, table: tuple[str, ...], key: str | None = None) -> int | None:
-        from .configedit import locate  # the editor's scanner knows TOML's multi-line values
+        from .tomllines import locate  # knows which lines TOML's multi-line values cover
 
         found = locate(self.text, table, key)
         if found is None and not table and key is not None:

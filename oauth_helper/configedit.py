@@ -21,6 +21,7 @@ from typing import Any
 
 from . import paths, securefile
 from .errors import ConfigError
+from .tomllines import Line, scan
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,185 +74,13 @@ def toml_value(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} values")
 
 
-# -- scanning -------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Line:
-    text: str  # with its line ending
-    kind: str  # "header", "start" (first line of key = value), "cont", "blank", "comment"
-    path: tuple[str, ...] = ()  # header: the table; start: the key
-    array: bool = False  # header of [[an array of tables]]
-    key_end: int = -1  # start: index of the "=" after the key
-    comment: int = -1  # index where a trailing comment starts on this line, or -1
-
-
-def _scan(text: str) -> list[_Line]:
-    """Classify every line, following multi-line strings and multi-line arrays/inline tables."""
-    out: list[_Line] = []
-    in_ml: str | None = None  # '"""' or "'''" while inside a multi-line string
-    depth = 0  # open [ and { of a value
-    for raw in _split_lines(text):
-        body = raw.rstrip("\r\n")
-        stripped = body.strip()
-        if in_ml is None and depth == 0:
-            if not stripped:
-                out.append(_Line(raw, "blank"))
-                continue
-            if stripped.startswith("#"):
-                out.append(_Line(raw, "comment"))
-                continue
-            if stripped.startswith("["):
-                path, array, comment = _header(body)
-                out.append(_Line(raw, "header", path=path, array=array, comment=comment))
-                continue
-            line = _Line(raw, "start")
-            line.key_end = _find_equals(body)
-            line.path = _key_path(body[: line.key_end]) if line.key_end >= 0 else ()
-            in_ml, depth, line.comment = _scan_value(body, max(line.key_end, 0), in_ml, depth)
-            out.append(line)
-            continue
-        line = _Line(raw, "cont")
-        in_ml, depth, line.comment = _scan_value(body, 0, in_ml, depth)
-        out.append(line)
-    return out
-
-
-def locate(text: str, table: tuple[str, ...], key: str | None = None) -> int | None:
-    """The 1-based line of `key` in `table`, else of the table's header; for error messages.
-
-    >>> locate('[accounts."a@b.c"]\\nprovider = "google"\\nstore = "vault"\\n', ("accounts", "a@b.c"), "store")
-    3
-    """
-    current: tuple[str, ...] = ()
-    header_line = None
-    for number, line in enumerate(_scan(text), 1):
-        if line.kind == "header":
-            current = line.path
-            if current == table and header_line is None:
-                header_line = number
-                if key is None:
-                    return number
-        elif line.kind == "start" and key is not None and current == table and line.path == (key,):
-            return number
-    return header_line
-
-
-def _split_lines(text: str) -> list[str]:
-    """Lines with their endings, split on "\n" only (TOML's newline; str.splitlines also splits
-    on characters such as U+0085 that may sit inside a TOML string)."""
-    parts = text.split("\n")
-    lines = [part + "\n" for part in parts[:-1]]
-    if parts[-1]:
-        lines.append(parts[-1])
-    return lines
-
-
-def _scan_value(body: str, start: int, in_ml: str | None, depth: int) -> tuple[str | None, int, int]:
-    """Follow strings and brackets in body[start:]; returns (in_ml, depth, comment index or -1)."""
-    i = start
-    n = len(body)
-    while i < n:
-        if in_ml is not None:
-            if in_ml == '"""' and body[i] == "\\":
-                i += 2
-                continue
-            if body.startswith(in_ml, i):
-                i += 3
-                while i < n and body[i] == in_ml[0]:  # up to two quotes may end the content
-                    i += 1
-                in_ml = None
-                continue
-            i += 1
-            continue
-        char = body[i]
-        if char == "#":
-            return in_ml, depth, i
-        if body.startswith('"""', i) or body.startswith("'''", i):
-            in_ml = body[i : i + 3]
-            i += 3
-            continue
-        if char in "\"'":
-            i = _skip_string(body, i)
-            continue
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth = max(0, depth - 1)
-        i += 1
-    return in_ml, depth, -1
-
-
-def _skip_string(body: str, i: int) -> int:
-    quote = body[i]
-    i += 1
-    while i < len(body):
-        if quote == '"' and body[i] == "\\":
-            i += 2
-            continue
-        if body[i] == quote:
-            return i + 1
-        i += 1
-    return i
-
-
-def _find_equals(body: str) -> int:
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char in "\"'":
-            i = _skip_string(body, i)
-            continue
-        if char == "=":
-            return i
-        if char == "#":
-            return -1
-        i += 1
-    return -1
-
-
-def _key_path(key_text: str) -> tuple[str, ...]:
-    try:
-        parsed: Any = tomllib.loads(f"{key_text.strip()} = 0")
-    except tomllib.TOMLDecodeError:
-        return ()
-    out: list[str] = []
-    while isinstance(parsed, dict) and len(parsed) == 1:
-        key = next(iter(parsed))
-        out.append(key)
-        parsed = parsed[key]
-    return tuple(out)
-
-
-def _header(body: str) -> tuple[tuple[str, ...], bool, int]:
-    stripped = body.strip()
-    array = stripped.startswith("[[")
-    start = body.index("[") + (2 if array else 1)
-    i = start
-    while i < len(body):
-        if body[i] in "\"'":
-            i = _skip_string(body, i)
-            continue
-        if body[i] == "]":
-            break
-        i += 1
-    key_text = body[start:i]
-    rest = body[i + (2 if array else 1):]
-    comment = rest.find("#")
-    comment_at = (i + (2 if array else 1) + comment) if comment >= 0 else -1
-    return _key_path(key_text), array, comment_at
-
-
-# -- the tables of one account ---------------------------------------------------------------------
-
-
 @dataclass
 class _Span:
     header: int  # index of the header line
     end: int  # index one past the last line that belongs to the table's settings
 
 
-def _account_spans(lines: list[_Line], name: str, section: str = SECTION) -> list[_Span]:
+def _account_spans(lines: list[Line], name: str, section: str = SECTION) -> list[_Span]:
     """[accounts."NAME"] (or [SECTION.NAME]) and its sub-tables: header to last setting
     (trailing comments excluded)."""
     spans: list[_Span] = []
@@ -324,7 +153,7 @@ def remove_account(path: Path | str, name: str) -> bool:
         accounts = old.get(SECTION)
         if not isinstance(accounts, dict) or name not in accounts:
             return False
-        lines = _scan(text)
+        lines = scan(text)
         spans = _account_spans(lines, name)
         if not spans:
             raise _not_a_table(target, name)
@@ -356,7 +185,7 @@ def remove_account(path: Path | str, name: str) -> bool:
 
 def _updated(text: str, old: dict[str, Any], name: str, values: Mapping[str, object | None],
              target: Path, section: str = SECTION) -> str:
-    lines = _scan(text)
+    lines = scan(text)
     spans = [s for s in _account_spans(lines, name, section)
              if lines[s.header].path == (section, name)]
     nl = _newline(text)
@@ -413,7 +242,7 @@ def _updated(text: str, old: dict[str, Any], name: str, values: Mapping[str, obj
     return "".join(result)
 
 
-def _statements(lines: list[_Line], span: _Span) -> dict[str, tuple[int, int]]:
+def _statements(lines: list[Line], span: _Span) -> dict[str, tuple[int, int]]:
     """Single-key settings of a table: key -> (first line, last line)."""
     found: dict[str, tuple[int, int]] = {}
     i = span.header + 1

@@ -298,11 +298,8 @@ def token_request(provider: Provider, form: Mapping[str, str], *, timeout: float
 def refresh(
     account: Account, refresh_token: str, client_secret: str | None, *, timeout: float
 ) -> TokenResponse:
-    """Trade the refresh token for a new access token (and maybe a rotated refresh token)."""
-    if account.provider.kind == "google":
-        from . import google_refresh
-
-        return google_refresh.refresh(account, refresh_token, client_secret, timeout=timeout)
+    """RFC 6749 §6: the refresh token for a new access token (and maybe a rotated refresh
+    token). Google accounts go through google-auth instead: see refresher.py."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
     form.update(client_form(account, client_secret))
     if account.provider.scope_on_refresh and account.scopes:

@@ -131,7 +131,7 @@ def _refresh_locked(
     newest: Secret | None,
 ) -> AccessToken:
     """Refresh with the account lock held. `newest`: a pending secret, newer than the stored one."""
-    from . import oauth
+    from . import oauth, refresher
     from .signals import deferred_signals
     from .stores import open_store
 
@@ -159,7 +159,7 @@ def _refresh_locked(
     # From here until the rotated refresh token is saved, a signal would lose the grant.
     with deferred_signals():
         try:
-            response = oauth.refresh(
+            response = refresher.refresh(
                 resolved, secret.refresh_token, client_secret, timeout=cfg.timeout
             )
         except AuthorizationRequired as e:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 
-from .loopback import Event, Inbox
+from .events import Event, Inbox
 
 _UNIX_DESKTOPLESS = ("linux", "freebsd", "openbsd", "netbsd", "dragonfly", "sunos")
 

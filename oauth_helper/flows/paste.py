@@ -1,6 +1,6 @@
 """The paste flow (SSH, headless): the URL on stderr, the answer pasted on stdin.
 
-The redirect listener keeps running meanwhile (see loopback.run_code_flow), so a browser on
+The redirect listener keeps running meanwhile (see codeflow.run_code_flow), so a browser on
 another machine with `ssh -L PORT:127.0.0.1:PORT` completes the flow without any pasting.
 """
 
@@ -13,7 +13,7 @@ from typing import TextIO
 from ..providers import Provider
 from .callback import code_from, parse_pasted
 from .common import FlowContext
-from .loopback import Event, Inbox
+from .events import Event, Inbox
 
 PROMPT = "Paste the URL your browser ended on (or only the code): "
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from oauth_helper.errors import UsageError
-from oauth_helper.flows.loopback import Event, Listener
+from oauth_helper.flows.events import Event
+from oauth_helper.flows.loopback import Listener
 
 STATE = "expected-state-123"
 

@@ -94,7 +94,7 @@ def fish_complete(env: dict[str, str], script: Path, line: str) -> set[str]:
 
 
 def test_contrib_completion_is_the_generated_script() -> None:
-    for relpath, text in completion.contrib_files().items():
+    for relpath, text in completion.contrib_files(build_parser()).items():
         assert (ROOT / "contrib" / relpath).read_text() == text, f"run scripts/gen-contrib ({relpath})"
 
 
