@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .errors import EX_INTERRUPTED, EX_TEMPFAIL  # errors is on the hot path anyway (securefile)
+
 TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs ~4 ms on the hot path
 if TYPE_CHECKING:
     import argparse
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             served = _serve_cached(args, held)
         except KeyboardInterrupt:
             sys.stderr.write(f"{PROG}: interrupted\n")
-            return 130
+            return EX_INTERRUPTED
         except Exception:  # the hot path never shows a traceback
             # An odd cache entry or an undecodable argument: nothing was printed yet, so the
             # full path, which reports every problem as one line with its exit code, decides.
@@ -169,7 +171,7 @@ def _emit(text: str) -> int:
             os.dup2(devnull, sys.stdout.fileno())
         except (OSError, ValueError):
             pass
-        return 75
+        return EX_TEMPFAIL
     return 0
 
 
@@ -202,9 +204,9 @@ def _run(args: list[str]) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return EX_INTERRUPTED
     except BrokenPipeError:
-        return 75
+        return EX_TEMPFAIL
     except Exception as e:  # a bug: one line, no traceback unless --debug
         _report(
             f"internal error ({type(e).__name__}); run again with --debug and report it",

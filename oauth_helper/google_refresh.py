@@ -92,7 +92,7 @@ def _refresh_once(
             oauth.parse_token_response(transport.last, oauth.host_of(endpoint))
         except TransientError as transient:
             if transport.last.status in _LIBRARY_RETRIED:
-                transient.no_retry = True  # type: ignore[attr-defined]
+                transient.retry = False
             raise
         # A 200 the library could not use, or a shape we do not know: treat as transient.
         raise TransientError(

@@ -51,10 +51,8 @@ class TokenResponse:
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
-class OAuthError(OAuthHelperError):
+class OAuthError(ProviderError):
     """An error answer of the token endpoint that is neither transient nor a dead grant."""
-
-    exit_code = ProviderError.exit_code
 
     def __init__(self, message: str, code: str = "", description: str = "") -> None:
         super().__init__(message)
@@ -80,7 +78,8 @@ def parse_token_response(response: http.Response, endpoint: str) -> TokenRespons
         retry_after = response.header("Retry-After")
         raise TransientError(
             f"{endpoint} answered HTTP {status}{_describe(code, description)}; try again later",
-        ) from _RetryAfter(retry_after)
+            retry_after=retry_after,
+        )
     raise error_for(code or f"HTTP {status}", description, endpoint)
 
 
@@ -113,17 +112,8 @@ def _describe(code: str, description: str) -> str:
     return f" ({text})" if text else ""
 
 
-class _RetryAfter(Exception):
-    """Carries a Retry-After header value from the response to the retry loop."""
-
-    def __init__(self, value: str | None) -> None:
-        super().__init__(value or "")
-        self.value = value
-
-
 def retry_delay(error: TransientError, attempt: int) -> float:
-    cause = error.__cause__
-    value = cause.value.strip() if isinstance(cause, _RetryAfter) and cause.value else ""
+    value = (error.retry_after or "").strip()
     if value.isascii() and value.isdigit() and len(value) <= 9:
         return min(float(value), MAX_RETRY_AFTER)
     return float(RETRY_BASE_DELAY * 2.0**attempt)
@@ -142,7 +132,7 @@ def with_retries(
             return call()
         except TransientError as e:
             delay = retry_delay(e, attempt)
-            final = attempt == RETRY_ATTEMPTS - 1 or getattr(e, "no_retry", False)
+            final = attempt == RETRY_ATTEMPTS - 1 or not e.retry
             if final or time.monotonic() + delay + 1.0 >= deadline:
                 _state_the_wait(e, attempt + 1, time.monotonic() - started)
                 raise
