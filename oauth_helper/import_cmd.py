@@ -231,7 +231,7 @@ def _read(path: Path, decrypt_command: str | None) -> bytes:
 
 
 def _undo(path: Path, name: str, store_kind: str, provider: Any, client_id: str, tell: Any) -> None:
-    from . import cache, configedit
+    from . import cache, configedit, state
     from .config import Account
     from .stores import open_store
 
@@ -239,6 +239,7 @@ def _undo(path: Path, name: str, store_kind: str, provider: Any, client_id: str,
         open_store(Account(name=name, provider=provider, client_id=client_id, store=store_kind)).delete()
         configedit.remove_account(path, name)
         cache.drop(name)
+        state.forget(name)  # the failed refresh recorded a problem for an account now gone
     except OAuthHelperError as e:
         tell(f"Warning: could not undo the import of {name} ({e}); run: oauth-helper revoke "
              f"{shlex.quote(name)} --forget")

@@ -267,10 +267,18 @@ def _git(targets: Sequence[Target]) -> str:
         "# drops its cached access token, never the refresh token.",
         f'[credential "smtp://{host}:{port}"]',
         "\thelper =",
-        f"\thelper = {t.git_helper}",
+        f"\thelper = {_git_helper_value(t.git_helper)}",
         f"\tusername = {t.account}",
     ]
     return "\n".join(out) + "\n"
+
+
+def _git_helper_value(helper: str) -> str:
+    """git runs an absolute helper path through the shell, split on spaces: a path with a space
+    needs the `!` (shell snippet) form with the path quoted."""
+    if any(c.isspace() for c in helper):
+        return "!" + shlex.quote(helper)
+    return helper
 
 
 def _mbsync(targets: Sequence[Target]) -> str:

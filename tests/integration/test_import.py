@@ -255,6 +255,11 @@ def test_a_dead_grant_is_77_and_leaves_nothing(tmp_path: Path, provider: LocalPr
     assert b"nothing was imported" in done.stderr and b"rt-revoked-long-ago" not in done.stderr
     assert config_file(env).read_text() == before
     assert stored_refresh_token(env, ACCOUNT) is None
+    cache_dir = Path(env["XDG_CACHE_HOME"]) / "oauth-helper"
+    left = sorted(p.name for p in cache_dir.iterdir()) if cache_dir.exists() else []
+    # No cached token and no recorded problem for an account that is not configured (status
+    # and notifications would report it); only the lock files stay, as after revoke --forget.
+    assert [n for n in left if not n.endswith(".lock")] == [], left
 
 
 @pytest.mark.parametrize(

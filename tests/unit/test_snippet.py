@@ -51,6 +51,8 @@ def test_a_path_with_a_space_is_quoted_for_the_shell() -> None:
     fetchmailrc = render("fetchmail", [GMAIL])
     assert 'plugin "oauth-helper preauth a@example.com %h %p"' in fetchmailrc
     assert "has a space" in fetchmailrc
+    spaced = Target("a@example.com", GOOGLE, git_helper="/opt/o h/bin/git-credential-oauth-helper")
+    assert "\thelper = !'/opt/o h/bin/git-credential-oauth-helper'\n" in render("git", [spaced])
 
 
 def test_microsoft_gets_xoauth2_only_and_msmtp_for_aerc_sending() -> None:
