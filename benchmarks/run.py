@@ -49,8 +49,17 @@ GETMAIL_PKG = "getmail6"
 MUTT_PKG = "mutt-oauth2"
 KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
 _DROP_ENV_PREFIXES = ("PYTHON", "PIP_", "VIRTUAL_ENV", "OAUTH_HELPER", "XDG_")
-_DROP_ENV = {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-             "BROWSER", "HOME", "__PYVENV_LAUNCHER__"}
+_DROP_ENV = {
+    "http_proxy",
+    "https_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "BROWSER",
+    "HOME",
+    "__PYVENV_LAUNCHER__",
+}
 
 
 def log(msg: str) -> None:
@@ -78,8 +87,11 @@ def _run_quiet(cmd: list[str], **kw: Any) -> None:
 def _tree_hash(paths: list[Path]) -> str:
     h = hashlib.sha256()
     for base in paths:
-        files = sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
-            if base.is_dir() else [base]
+        files = (
+            sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if base.is_dir()
+            else [base]
+        )
         for f in files:
             h.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
@@ -89,8 +101,9 @@ def ensure_venv(name: str, python: str, stamp: str, install: Any) -> Path:
     """benchmarks/.venv-NAME, (re)built when `stamp` (what should be in it) changes."""
     venv = BENCH / f".venv-{name}"
     marker = venv / "bench-stamp.txt"
-    interp = subprocess.run([python, "-c", "import sys; print(sys.version)"], capture_output=True,
-                            text=True, check=True).stdout.strip()
+    interp = subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     full_stamp = f"{interp}\n{stamp}"
     if marker.exists() and marker.read_text() == full_stamp and (venv / "bin" / "python").exists():
         return venv
@@ -99,8 +112,15 @@ def ensure_venv(name: str, python: str, stamp: str, install: Any) -> Path:
         shutil.rmtree(venv)
     _run_quiet([python, "-m", "venv", str(venv)])
     install(venv)
-    _run_quiet([str(venv / "bin" / "python"), "-m", "compileall", "-q",
-                str(next((venv / "lib").glob("python*/site-packages")))])
+    _run_quiet(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "compileall",
+            "-q",
+            str(next((venv / "lib").glob("python*/site-packages"))),
+        ]
+    )
     marker.write_text(full_stamp)
     return venv
 
@@ -118,8 +138,11 @@ def ours_venv(python: str) -> Path:
             for name in ("pyproject.toml", "README.md", "LICENSE"):
                 if (ROOT / name).exists():
                     shutil.copy2(ROOT / name, tmp)
-            shutil.copytree(ROOT / "oauth_helper", Path(tmp) / "oauth_helper",
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                ROOT / "oauth_helper",
+                Path(tmp) / "oauth_helper",
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
             pip(venv, tmp)  # NOT editable: an editable install adds an import hook at start-up
 
     return ensure_venv("ours", python, "ours " + _tree_hash(sources), install)
@@ -136,7 +159,8 @@ def floor_venv(python: str) -> Path:
                 'build-backend = "setuptools.build_meta"\n\n'
                 '[project]\nname = "bench-floor"\nversion = "1"\n\n'
                 '[project.scripts]\nbench-floor = "floor_reader:main"\n\n'
-                '[tool.setuptools]\npy-modules = ["floor_reader"]\n')
+                '[tool.setuptools]\npy-modules = ["floor_reader"]\n'
+            )
             pip(venv, tmp)
 
     return ensure_venv("floor", python, "floor " + _tree_hash([src]), install)
@@ -144,17 +168,23 @@ def floor_venv(python: str) -> Path:
 
 def peer_venv(python: str, name: str, packages: list[str]) -> tuple[Path | None, str]:
     try:
-        venv = ensure_venv(name, python, "peer " + " ".join(packages),
-                           lambda v: pip(v, *packages))
+        venv = ensure_venv(name, python, "peer " + " ".join(packages), lambda v: pip(v, *packages))
     except SystemExit as e:
         return None, f"pip install {' '.join(packages)} failed ({e})"
     return venv, ""
 
 
 def installed_version(venv: Path, dist: str) -> str:
-    out = subprocess.run([str(venv / "bin" / "python"), "-c",
-                          f"import importlib.metadata as m; print(m.version({dist!r}))"],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            f"import importlib.metadata as m; print(m.version({dist!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return out.stdout.strip() or "?"
 
 
@@ -180,10 +210,16 @@ _DEVNULL = os.open(os.devnull, os.O_RDWR)
 
 
 def spawn(cmd: Cmd, stdout_fd: int = _DEVNULL, stderr_fd: int = _DEVNULL) -> int:
-    return os.posix_spawn(cmd.argv[0], cmd.argv, cmd.env,
-                          file_actions=[(os.POSIX_SPAWN_DUP2, _DEVNULL, 0),
-                                        (os.POSIX_SPAWN_DUP2, stdout_fd, 1),
-                                        (os.POSIX_SPAWN_DUP2, stderr_fd, 2)])
+    return os.posix_spawn(
+        cmd.argv[0],
+        cmd.argv,
+        cmd.env,
+        file_actions=[
+            (os.POSIX_SPAWN_DUP2, _DEVNULL, 0),
+            (os.POSIX_SPAWN_DUP2, stdout_fd, 1),
+            (os.POSIX_SPAWN_DUP2, stderr_fd, 2),
+        ],
+    )
 
 
 def timed(cmd: Cmd) -> tuple[float, int]:
@@ -216,8 +252,15 @@ def peak_rss(cmd: Cmd, out: Path) -> int | None:
 
 
 def run_capture(cmd: Cmd, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd.argv, env=cmd.env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        cmd.argv,
+        env=cmd.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def check_output(cmd: Cmd) -> str | None:
@@ -230,8 +273,14 @@ def check_output(cmd: Cmd) -> str | None:
     return None
 
 
-def interleave(cmds: list[Cmd], rounds: int, rss_rounds: int, tmp: Path, warmup: int = 3,
-               before: dict[str, Any] | None = None) -> dict[str, Samples]:
+def interleave(
+    cmds: list[Cmd],
+    rounds: int,
+    rss_rounds: int,
+    tmp: Path,
+    warmup: int = 3,
+    before: dict[str, Any] | None = None,
+) -> dict[str, Samples]:
     """Time every command `rounds` times, alternating; the start command rotates each round.
 
     Then `rss_rounds` alternating rounds through GNU time for peak RSS (kept apart so that
@@ -281,12 +330,19 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def clean_env(home: Path, extra_path: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in _DROP_ENV and not k.startswith(_DROP_ENV_PREFIXES)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _DROP_ENV and not k.startswith(_DROP_ENV_PREFIXES)
+    }
     # Byte-code caches are used, as on users' machines (PYTHONDONTWRITEBYTECODE is dropped above).
     env["HOME"] = str(home)
-    for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"),
-                     ("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state")):
+    for var, sub in (
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+    ):
         (home / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(home / sub)
     home.chmod(0o700)
@@ -310,7 +366,8 @@ def write_ours_config(env: dict[str, str], provider: LocalProvider) -> Path:
         f'[accounts."{ACCOUNT}"]\n'
         'provider = "local"\n'
         f'client_id = "{CLIENT_ID}"\n'
-        'store = "file"\n')
+        'store = "file"\n'
+    )
     return path
 
 
@@ -371,17 +428,27 @@ def setup_getmail(python: str, provider: LocalProvider, tmp: Path) -> Peer:
     token_file = Path(env["HOME"]) / "gmail.json"
     # Its token file: Google's field names; token_uri is where it refreshes. With no
     # client_secret key it sends none (our provider's public clients must not send one).
-    write_json_private(token_file, {
-        "scope": " ".join(SCOPES), "user": ACCOUNT, "client_id": client,
-        "auth_uri": provider.authorization_endpoint, "token_uri": provider.token_endpoint,
-        "refresh_token": provider.seed_refresh_token(ACCOUNT, client, SCOPES),
-        "access_token": "", "expires_at": 0})
+    write_json_private(
+        token_file,
+        {
+            "scope": " ".join(SCOPES),
+            "user": ACCOUNT,
+            "client_id": client,
+            "auth_uri": provider.authorization_endpoint,
+            "token_uri": provider.token_endpoint,
+            "refresh_token": provider.seed_refresh_token(ACCOUNT, client, SCOPES),
+            "access_token": "",
+            "expires_at": 0,
+        },
+    )
     peer.env = env
     peer.hot = Cmd("peer:getmail6", [str(script), str(token_file)], env)
     peer.base = Cmd("base:getmail6", [str(venv / "bin" / "python"), "-c", "pass"], env)
     peer.expire = lambda: expire_json(token_file, "expires_at", 0)
-    peer.note = ("token file with token_uri pointed at the local provider; its cache is the same "
-                 "JSON file (expires_at); no lock, no file-mode checks")
+    peer.note = (
+        "token file with token_uri pointed at the local provider; its cache is the same "
+        "JSON file (expires_at); no lock, no file-mode checks"
+    )
     return peer
 
 
@@ -399,9 +466,22 @@ def setup_mutt(python: str, provider: LocalProvider, tmp: Path) -> Peer:
     provider.register_client(client, None)
     rt = provider.seed_refresh_token(ACCOUNT, client, SCOPES)
     vpy = str(venv / "bin" / "python")
-    seed = subprocess.run([vpy, str(BENCH / "peers" / "mutt_oauth2_seed.py"), "bench", ACCOUNT,
-                           client, rt, provider.base_url.rstrip("/"), provider.token_endpoint],
-                          env=env, capture_output=True, text=True, check=False)
+    seed = subprocess.run(
+        [
+            vpy,
+            str(BENCH / "peers" / "mutt_oauth2_seed.py"),
+            "bench",
+            ACCOUNT,
+            client,
+            rt,
+            provider.base_url.rstrip("/"),
+            provider.token_endpoint,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if seed.returncode != 0:
         peer.status = f"cannot seed its keyring entry: {seed.stderr.strip()[-300:]}"
         return peer
@@ -410,15 +490,20 @@ def setup_mutt(python: str, provider: LocalProvider, tmp: Path) -> Peer:
     peer.base = Cmd("base:mutt-oauth2", [vpy, "-c", "pass"], env)
     expire_cmd = [vpy, str(BENCH / "peers" / "mutt_oauth2_expire.py"), "bench"]
     peer.expire = lambda: subprocess.run(expire_cmd, env=env, check=True, capture_output=True)
-    peer.note = (f"keyring backend pinned with PYTHON_KEYRING_BACKEND={KEYRING_BACKEND} "
-                 f"(keyrings.alt, peer venv only; no D-Bus here); token_endpoint in its keyring "
-                 f"entry pointed at the local provider")
+    peer.note = (
+        f"keyring backend pinned with PYTHON_KEYRING_BACKEND={KEYRING_BACKEND} "
+        f"(keyrings.alt, peer venv only; no D-Bus here); token_endpoint in its keyring "
+        f"entry pointed at the local provider"
+    )
     return peer
 
 
 def machine() -> dict[str, str]:
-    info = {"python": platform.python_version(), "kernel": platform.release(),
-            "cores": str(os.cpu_count())}
+    info = {
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "cores": str(os.cpu_count()),
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -437,8 +522,9 @@ def machine() -> dict[str, str]:
     return info
 
 
-def concurrent_round(cmd: Cmd, n: int, provider: LocalProvider, expire: Any,
-                     tmp: Path) -> dict[str, Any]:
+def concurrent_round(
+    cmd: Cmd, n: int, provider: LocalProvider, expire: Any, tmp: Path
+) -> dict[str, Any]:
     """n simultaneous callers with an expired token: requests to /token, wall per caller."""
     expire()
     before = token_requests(provider)
@@ -457,20 +543,32 @@ def concurrent_round(cmd: Cmd, n: int, provider: LocalProvider, expire: Any,
         failures += os.waitstatus_to_exitcode(status) != 0
     tokens = {(outdir / f"{i}.out").read_text().strip() for i in range(n)}
     shutil.rmtree(outdir)
-    return {"requests": token_requests(provider) - before, "walls": walls, "failures": failures,
-            "distinct_outputs": len(tokens)}
+    return {
+        "requests": token_requests(provider) - before,
+        "walls": walls,
+        "failures": failures,
+        "distinct_outputs": len(tokens),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="short smoke run (few rounds)")
     ap.add_argument("--rounds", type=int, help="hot-path rounds (default 40; --quick 5)")
-    ap.add_argument("--refresh-rounds", type=int, help="refresh-path rounds (default 15; --quick 3)")
-    ap.add_argument("--concurrency-rounds", type=int, help="rounds of 32 callers (default 5; --quick 1)")
+    ap.add_argument(
+        "--refresh-rounds", type=int, help="refresh-path rounds (default 15; --quick 3)"
+    )
+    ap.add_argument(
+        "--concurrency-rounds", type=int, help="rounds of 32 callers (default 5; --quick 1)"
+    )
     ap.add_argument("--callers", type=int, default=32)
-    ap.add_argument("--provider-delay", type=float, default=0.2,
-                    help="seconds the provider takes to answer /token in the concurrency case "
-                         "(a real provider is not instant; default 0.2)")
+    ap.add_argument(
+        "--provider-delay",
+        type=float,
+        default=0.2,
+        help="seconds the provider takes to answer /token in the concurrency case "
+        "(a real provider is not instant; default 0.2)",
+    )
     ap.add_argument("--no-peers", action="store_true", help="skip getmail6 and mutt-oauth2")
     ap.add_argument("--python", help="base interpreter for the venvs (default: this one's base)")
     ap.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
@@ -495,8 +593,11 @@ def main(argv: list[str] | None = None) -> int:
         env = clean_env(tmp / "home-ours")
         write_ours_config(env, provider)
         rt = provider.seed_refresh_token(ACCOUNT, CLIENT_ID, SCOPES)
-        subprocess.run([str(ours / "bin" / "python"), str(BENCH / "peers" / "ours_seed.py"),
-                        ACCOUNT, rt], env=env, check=True)
+        subprocess.run(
+            [str(ours / "bin" / "python"), str(BENCH / "peers" / "ours_seed.py"), ACCOUNT, rt],
+            env=env,
+            check=True,
+        )
         helper = str(ours / "bin" / "oauth-helper")
         first = run_capture(Cmd("first", [helper, "token", ACCOUNT], env))
         if first.returncode != 0 or first.stdout.strip() != provider.issued_access_tokens[-1]:
@@ -520,10 +621,18 @@ def main(argv: list[str] | None = None) -> int:
             Cmd("ours:token", [helper, "token", ACCOUNT], env, token),
             Cmd("ours:xoauth2", [helper, "token", ACCOUNT, "--format", "xoauth2"], env),
             Cmd("base:floor", [str(floor / "bin" / "python"), "-c", "pass"], floor_env),
-            Cmd("floor:script", [str(floor / "bin" / "python"), str(floor_script), str(floor_file)],
-                floor_env, token),
-            Cmd("floor:console", [str(floor / "bin" / "bench-floor"), str(floor_file)], floor_env,
-                token),
+            Cmd(
+                "floor:script",
+                [str(floor / "bin" / "python"), str(floor_script), str(floor_file)],
+                floor_env,
+                token,
+            ),
+            Cmd(
+                "floor:console",
+                [str(floor / "bin" / "bench-floor"), str(floor_file)],
+                floor_env,
+                token,
+            ),
         ]
         peers: list[Peer] = []
         if not args.no_peers:
@@ -533,10 +642,14 @@ def main(argv: list[str] | None = None) -> int:
                 if peer.status != "ok" or peer.hot is None:
                     continue
                 first_peer = run_capture(peer.hot)  # refreshes once, then its cache is valid
-                if first_peer.returncode != 0 or first_peer.stdout.strip() != \
-                        provider.issued_access_tokens[-1]:
-                    peer.status = (f"its first run against the local provider failed (exit "
-                                   f"{first_peer.returncode}): {first_peer.stderr.strip()[-300:]}")
+                if (
+                    first_peer.returncode != 0
+                    or first_peer.stdout.strip() != provider.issued_access_tokens[-1]
+                ):
+                    peer.status = (
+                        f"its first run against the local provider failed (exit "
+                        f"{first_peer.returncode}): {first_peer.stderr.strip()[-300:]}"
+                    )
                     continue
                 peer.hot.expect = first_peer.stdout.strip()
                 hot += [peer.base, peer.hot]  # type: ignore[list-item]
@@ -554,22 +667,39 @@ def main(argv: list[str] | None = None) -> int:
         hot_requests = provider.counts["token"] - requests_before
 
         log(f"refresh path: {refresh_rounds} alternating rounds")
-        ref_cmds = [Cmd("base:ours", hot[0].argv, env), Cmd("ours:refresh", [helper, "token", ACCOUNT], env)]
+        ref_cmds = [
+            Cmd("base:ours", hot[0].argv, env),
+            Cmd("ours:refresh", [helper, "token", ACCOUNT], env),
+        ]
         before = {"ours:refresh": expire_ours}
         for p in active:
-            ref_cmds += [Cmd(p.base.key, p.base.argv, p.env),  # type: ignore[union-attr]
-                         Cmd(p.hot.key.replace("peer:", "refresh:"), p.hot.argv, p.env)]  # type: ignore[union-attr]
+            ref_cmds += [
+                Cmd(p.base.key, p.base.argv, p.env),  # type: ignore[union-attr]
+                Cmd(p.hot.key.replace("peer:", "refresh:"), p.hot.argv, p.env),
+            ]  # type: ignore[union-attr]
             before[ref_cmds[-1].key] = p.expire
         r0 = token_requests(provider)
         ref_s = interleave(ref_cmds, refresh_rounds, rss_rounds, tmp, warmup=1, before=before)
         ref_requests = token_requests(provider) - r0
-        expected_refreshes = (1 + refresh_rounds + rss_rounds) * (len(ref_cmds) // 2)  # warm-up, timed, RSS
+        expected_refreshes = (1 + refresh_rounds + rss_rounds) * (
+            len(ref_cmds) // 2
+        )  # warm-up, timed, RSS
 
-        log(f"concurrency: {conc_rounds} x {args.callers} callers, provider delay "
-            f"{args.provider_delay} s")
+        log(
+            f"concurrency: {conc_rounds} x {args.callers} callers, provider delay "
+            f"{args.provider_delay} s"
+        )
         provider.token_delay = args.provider_delay
-        conc = [concurrent_round(Cmd("ours", [helper, "token", ACCOUNT], env), args.callers,
-                                 provider, expire_ours, tmp) for _ in range(conc_rounds)]
+        conc = [
+            concurrent_round(
+                Cmd("ours", [helper, "token", ACCOUNT], env),
+                args.callers,
+                provider,
+                expire_ours,
+                tmp,
+            )
+            for _ in range(conc_rounds)
+        ]
         peer_conc = {}
         for p in active:
             peer_conc[p.name] = concurrent_round(p.hot, args.callers, provider, p.expire, tmp)  # type: ignore[arg-type]
@@ -582,8 +712,21 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         provider.stop()
 
-    result = summarise(hot_s, ref_s, conc, peer_conc, peers, rounds, refresh_rounds, args,
-                       hot_requests, ref_requests, expected_refreshes, problems, python)
+    result = summarise(
+        hot_s,
+        ref_s,
+        conc,
+        peer_conc,
+        peers,
+        rounds,
+        refresh_rounds,
+        args,
+        hot_requests,
+        ref_requests,
+        expected_refreshes,
+        problems,
+        python,
+    )
     shutil.rmtree(tmp, ignore_errors=True)
     md = markdown(result)
     print(md)
@@ -602,10 +745,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _stat(s: Samples) -> dict[str, Any]:
-    return {"runs": len(s.wall), "failures": s.failures, "median_ms": round(med(s.wall) * 1e3, 2),
-            "p95_ms": round(pct(s.wall, 95) * 1e3, 2), "min_ms": round(min(s.wall, default=0) * 1e3, 2),
-            "rss_kib": int(med([float(x) for x in s.rss])) if s.rss else None,
-            "wall_ms": [round(w * 1e3, 3) for w in s.wall]}
+    return {
+        "runs": len(s.wall),
+        "failures": s.failures,
+        "median_ms": round(med(s.wall) * 1e3, 2),
+        "p95_ms": round(pct(s.wall, 95) * 1e3, 2),
+        "min_ms": round(min(s.wall, default=0) * 1e3, 2),
+        "rss_kib": int(med([float(x) for x in s.rss])) if s.rss else None,
+        "wall_ms": [round(w * 1e3, 3) for w in s.wall],
+    }
 
 
 def _paired_ratio(a: Samples, b: Samples) -> float:
@@ -614,22 +762,40 @@ def _paired_ratio(a: Samples, b: Samples) -> float:
     return round(med(pairs), 3) if pairs else float("nan")
 
 
-def summarise(hot_s: dict[str, Samples], ref_s: dict[str, Samples], conc: list[dict[str, Any]],
-              peer_conc: dict[str, dict[str, Any]], peers: list[Peer], rounds: int,
-              refresh_rounds: int, args: argparse.Namespace, hot_requests: int,
-              ref_requests: int, expected_refreshes: int, problems: list[str],
-              python: str) -> dict[str, Any]:
+def summarise(
+    hot_s: dict[str, Samples],
+    ref_s: dict[str, Samples],
+    conc: list[dict[str, Any]],
+    peer_conc: dict[str, dict[str, Any]],
+    peers: list[Peer],
+    rounds: int,
+    refresh_rounds: int,
+    args: argparse.Namespace,
+    hot_requests: int,
+    ref_requests: int,
+    expected_refreshes: int,
+    problems: list[str],
+    python: str,
+) -> dict[str, Any]:
     def ratio(a: Samples, b: Samples) -> float:
         return round(med(a.wall) / med(b.wall), 3) if a.wall and b.wall else float("nan")
 
     def rss_ratio(a: Samples, b: Samples) -> float:
-        return round(med([float(x) for x in a.rss]) / med([float(x) for x in b.rss]), 3) \
-            if a.rss and b.rss else float("nan")
+        return (
+            round(med([float(x) for x in a.rss]) / med([float(x) for x in b.rss]), 3)
+            if a.rss and b.rss
+            else float("nan")
+        )
 
     hot: dict[str, Any] = {}
-    base_of = {"ours:token": "base:ours", "ours:xoauth2": "base:ours",
-               "floor:script": "base:floor", "floor:console": "base:floor",
-               "peer:getmail6": "base:getmail6", "peer:mutt-oauth2": "base:mutt-oauth2"}
+    base_of = {
+        "ours:token": "base:ours",
+        "ours:xoauth2": "base:ours",
+        "floor:script": "base:floor",
+        "floor:console": "base:floor",
+        "peer:getmail6": "base:getmail6",
+        "peer:mutt-oauth2": "base:mutt-oauth2",
+    }
     for key, s in hot_s.items():
         entry = _stat(s)
         if key in base_of and base_of[key] in hot_s:
@@ -646,8 +812,13 @@ def summarise(hot_s: dict[str, Samples], ref_s: dict[str, Samples], conc: list[d
     refresh: dict[str, Any] = {}
     for key, s in ref_s.items():
         entry = _stat(s)
-        b = ref_s.get("base:" + key.split(":", 1)[1]) if key.startswith("refresh:") else \
-            ref_s.get("base:ours") if key == "ours:refresh" else None
+        b = (
+            ref_s.get("base:" + key.split(":", 1)[1])
+            if key.startswith("refresh:")
+            else ref_s.get("base:ours")
+            if key == "ours:refresh"
+            else None
+        )
         if b is not None:
             entry["ratio_to_python"] = ratio(s, b)
         refresh[key] = entry
@@ -658,28 +829,42 @@ def summarise(hot_s: dict[str, Samples], ref_s: dict[str, Samples], conc: list[d
 
     walls = [w for r in conc for w in r["walls"]]
     concurrency = {
-        "callers": args.callers, "rounds": len(conc), "provider_delay_s": args.provider_delay,
+        "callers": args.callers,
+        "rounds": len(conc),
+        "provider_delay_s": args.provider_delay,
         "requests_per_round": [r["requests"] for r in conc],
         "failures": sum(r["failures"] for r in conc),
         "distinct_tokens_per_round": [r["distinct_outputs"] for r in conc],
-        "p50_ms": round(pct(walls, 50) * 1e3, 1), "p95_ms": round(pct(walls, 95) * 1e3, 1),
+        "p50_ms": round(pct(walls, 50) * 1e3, 1),
+        "p95_ms": round(pct(walls, 95) * 1e3, 1),
         "max_ms": round(max(walls, default=0) * 1e3, 1),
-        "peers": {name: {"requests": r["requests"], "failures": r["failures"],
-                         "distinct_outputs": r["distinct_outputs"],
-                         "p50_ms": round(pct(r["walls"], 50) * 1e3, 1),
-                         "p95_ms": round(pct(r["walls"], 95) * 1e3, 1)}
-                  for name, r in peer_conc.items()},
+        "peers": {
+            name: {
+                "requests": r["requests"],
+                "failures": r["failures"],
+                "distinct_outputs": r["distinct_outputs"],
+                "p50_ms": round(pct(r["walls"], 50) * 1e3, 1),
+                "p95_ms": round(pct(r["walls"], 95) * 1e3, 1),
+            }
+            for name, r in peer_conc.items()
+        },
     }
     return {
         "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "machine": machine() | {"interpreter": python},
-        "quick": args.quick, "hot_rounds": rounds, "refresh_rounds": refresh_rounds,
-        "hot": hot, "hot_path_token_requests": hot_requests,
-        "refresh": refresh, "refresh_token_requests": ref_requests,
+        "quick": args.quick,
+        "hot_rounds": rounds,
+        "refresh_rounds": refresh_rounds,
+        "hot": hot,
+        "hot_path_token_requests": hot_requests,
+        "refresh": refresh,
+        "refresh_token_requests": ref_requests,
         "refresh_token_requests_expected": expected_refreshes,
         "concurrency": concurrency,
-        "peers": [{"name": p.name, "version": p.version, "status": p.status, "note": p.note}
-                  for p in peers],
+        "peers": [
+            {"name": p.name, "version": p.version, "status": p.status, "note": p.note}
+            for p in peers
+        ],
         "problems": problems,
     }
 
@@ -690,57 +875,82 @@ def _x(v: Any) -> str:
 
 def markdown(r: dict[str, Any]) -> str:
     m = r["machine"]
-    lines = [f"Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory', '?')}, "
-             f"{m.get('os', '?')}, Linux {m.get('kernel')}; Python {m.get('python')} (venvs). "
-             f"{r['when']}{' (--quick)' if r['quick'] else ''}.", ""]
-    lines += ["| Case | Median | × `python -c pass` (same venv) | Peak RSS | RSS × python | Peer ÷ ours |",
-              "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory', '?')}, "
+        f"{m.get('os', '?')}, Linux {m.get('kernel')}; Python {m.get('python')} (venvs). "
+        f"{r['when']}{' (--quick)' if r['quick'] else ''}.",
+        "",
+    ]
+    lines += [
+        "| Case | Median | × `python -c pass` (same venv) | Peak RSS | RSS × python | Peer ÷ ours |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     h = r["hot"]
-    names = {"ours:token": "**`oauth-helper token A`**, valid cached token",
-             "ours:xoauth2": "`oauth-helper token A --format xoauth2`, cached",
-             "floor:script": "floor: minimal 0600 cache reader, run as a script",
-             "floor:console": "floor: the same through pip's console-script wrapper",
-             "peer:getmail6": "getmail6 `getmail-gmail-xoauth-tokens`, valid token",
-             "peer:mutt-oauth2": "`mutt-oauth2` (PyPI), valid token"}
+    names = {
+        "ours:token": "**`oauth-helper token A`**, valid cached token",
+        "ours:xoauth2": "`oauth-helper token A --format xoauth2`, cached",
+        "floor:script": "floor: minimal 0600 cache reader, run as a script",
+        "floor:console": "floor: the same through pip's console-script wrapper",
+        "peer:getmail6": "getmail6 `getmail-gmail-xoauth-tokens`, valid token",
+        "peer:mutt-oauth2": "`mutt-oauth2` (PyPI), valid token",
+    }
     base_ms = h.get("base:ours", {}).get("median_ms")
     if base_ms:
-        lines.append(f"| `python -c pass` (our venv) | {base_ms:.1f} ms | 1.00× | "
-                     f"{h['base:ours']['rss_kib'] / 1024:.1f} MiB | 1.00× | |")
+        lines.append(
+            f"| `python -c pass` (our venv) | {base_ms:.1f} ms | 1.00× | "
+            f"{h['base:ours']['rss_kib'] / 1024:.1f} MiB | 1.00× | |"
+        )
     for key, label in names.items():
         e = h.get(key)
         if not e:
             continue
         rss = f"{e['rss_kib'] / 1024:.1f} MiB" if e.get("rss_kib") else "–"
-        lines.append(f"| {label} | {e['median_ms']:.1f} ms | {_x(e.get('ratio_to_python'))} | {rss} | "
-                     f"{_x(e.get('rss_ratio_to_python'))} | "
-                     f"{_x(e.get('peer_over_ours')) if 'peer_over_ours' in e else ''} |")
+        lines.append(
+            f"| {label} | {e['median_ms']:.1f} ms | {_x(e.get('ratio_to_python'))} | {rss} | "
+            f"{_x(e.get('rss_ratio_to_python'))} | "
+            f"{_x(e.get('peer_over_ours')) if 'peer_over_ours' in e else ''} |"
+        )
     rf = r["refresh"]
-    rnames = {"ours:refresh": "**refresh path**: `oauth-helper token A`, expired token",
-              "refresh:getmail6": "getmail6, expired token (refreshes)",
-              "refresh:mutt-oauth2": "`mutt-oauth2`, expired token (refreshes)"}
+    rnames = {
+        "ours:refresh": "**refresh path**: `oauth-helper token A`, expired token",
+        "refresh:getmail6": "getmail6, expired token (refreshes)",
+        "refresh:mutt-oauth2": "`mutt-oauth2`, expired token (refreshes)",
+    }
     for key, label in rnames.items():
         e = rf.get(key)
         if not e:
             continue
         rss = f"{e['rss_kib'] / 1024:.1f} MiB" if e.get("rss_kib") else "–"
-        lines.append(f"| {label} | {e['median_ms']:.1f} ms | {_x(e.get('ratio_to_python'))} | {rss} | | "
-                     f"{_x(e.get('peer_over_ours')) if 'peer_over_ours' in e else ''} |")
+        lines.append(
+            f"| {label} | {e['median_ms']:.1f} ms | {_x(e.get('ratio_to_python'))} | {rss} | | "
+            f"{_x(e.get('peer_over_ours')) if 'peer_over_ours' in e else ''} |"
+        )
     c = r["concurrency"]
-    lines += ["", f"**{c['callers']} concurrent callers, expired token** (provider answers /token in "
-              f"{c['provider_delay_s'] * 1000:.0f} ms; {c['rounds']} round(s)):", "",
-              "| Tool | /token requests per round | p50 | p95 | failed callers |",
-              "|---|---:|---:|---:|---:|",
-              f"| oauth-helper | {', '.join(map(str, c['requests_per_round']))} | {c['p50_ms']:.0f} ms | "
-              f"{c['p95_ms']:.0f} ms | {c['failures']} |"]
+    lines += [
+        "",
+        f"**{c['callers']} concurrent callers, expired token** (provider answers /token in "
+        f"{c['provider_delay_s'] * 1000:.0f} ms; {c['rounds']} round(s)):",
+        "",
+        "| Tool | /token requests per round | p50 | p95 | failed callers |",
+        "|---|---:|---:|---:|---:|",
+        f"| oauth-helper | {', '.join(map(str, c['requests_per_round']))} | {c['p50_ms']:.0f} ms | "
+        f"{c['p95_ms']:.0f} ms | {c['failures']} |",
+    ]
     for name, e in c["peers"].items():
-        lines.append(f"| {name} | {e['requests']} | {e['p50_ms']:.0f} ms | {e['p95_ms']:.0f} ms | "
-                     f"{e['failures']} |")
-    lines += ["", f"Hot path: {r['hot_rounds']} alternating rounds, medians; ratios are to "
-              "`python -c pass` of the command's own venv, \"peer ÷ ours\" divides those ratios. "
-              f"Refresh path: {r['refresh_rounds']} rounds against the local provider on 127.0.0.1 "
-              f"({r['refresh_token_requests']} /token requests for "
-              f"{r['refresh_token_requests_expected']} expected). "
-              f"Hot-path runs made {r['hot_path_token_requests']} requests.", ""]
+        lines.append(
+            f"| {name} | {e['requests']} | {e['p50_ms']:.0f} ms | {e['p95_ms']:.0f} ms | "
+            f"{e['failures']} |"
+        )
+    lines += [
+        "",
+        f"Hot path: {r['hot_rounds']} alternating rounds, medians; ratios are to "
+        '`python -c pass` of the command\'s own venv, "peer ÷ ours" divides those ratios. '
+        f"Refresh path: {r['refresh_rounds']} rounds against the local provider on 127.0.0.1 "
+        f"({r['refresh_token_requests']} /token requests for "
+        f"{r['refresh_token_requests_expected']} expected). "
+        f"Hot-path runs made {r['hot_path_token_requests']} requests.",
+        "",
+    ]
     lines.append("Peers:")
     for p in r["peers"]:
         state = "measured" if p["status"] == "ok" else f"**not measured**: {p['status']}"
@@ -750,13 +960,19 @@ def markdown(r: dict[str, Any]) -> str:
     targets = []
     ot = h.get("ours:token", {})
     if ot:
-        targets.append(f"hot path ≤ 2.0×: {'met' if ot['ratio_to_python'] <= 2.0 else 'MISSED'} "
-                       f"({ot['ratio_to_python']:.2f}×)")
-        targets.append(f"peak RSS ≤ 1.3×: {'met' if ot['rss_ratio_to_python'] <= 1.3 else 'MISSED'} "
-                       f"({ot['rss_ratio_to_python']:.2f}×)")
+        targets.append(
+            f"hot path ≤ 2.0×: {'met' if ot['ratio_to_python'] <= 2.0 else 'MISSED'} "
+            f"({ot['ratio_to_python']:.2f}×)"
+        )
+        targets.append(
+            f"peak RSS ≤ 1.3×: {'met' if ot['rss_ratio_to_python'] <= 1.3 else 'MISSED'} "
+            f"({ot['rss_ratio_to_python']:.2f}×)"
+        )
     reqs = c["requests_per_round"]
-    targets.append(f"one refresh for {c['callers']} callers: "
-                   f"{'met' if reqs and all(x == 1 for x in reqs) else 'MISSED'}")
+    targets.append(
+        f"one refresh for {c['callers']} callers: "
+        f"{'met' if reqs and all(x == 1 for x in reqs) else 'MISSED'}"
+    )
     for key in ("peer:getmail6", "peer:mutt-oauth2"):
         if key in h and "peer_over_ours" in h[key]:
             v = h[key]["peer_over_ours"]
@@ -779,7 +995,7 @@ def write_docs(md: str, r: dict[str, Any]) -> None:
     if start < 0 or end < start:
         raise SystemExit(f"{path}: the {README_START} / {README_END} markers are missing")
     section = f"{README_START}\n{DOCS_HEAD}{md}{DOCS_TAIL}{README_END}"
-    path.write_text(text[:start] + section + text[end + len(README_END):])
+    path.write_text(text[:start] + section + text[end + len(README_END) :])
     log(f"rewrote {path}")
 
 

@@ -37,13 +37,26 @@ FLOWS = ("browser", "paste", "device")
 STORES = ("keyring", "file", "command")
 
 
-def run(settings: Settings, *, account: str, provider: str | None = None,
-        client_id: str | None = None, client_secret: str | None = None, tenant: str | None = None,
-        flow: str | None = None, no_browser: bool = False, port: int | None = None,
-        store: str | None = None, allow_other_identity: bool = False,
-        allow_unverified_identity: bool = False, pop: bool = False,
-        login_hint: bool = True, select_account: bool = False,
-        timeout: float = 300.0, say: Say = say_stderr) -> int:
+def run(
+    settings: Settings,
+    *,
+    account: str,
+    provider: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    tenant: str | None = None,
+    flow: str | None = None,
+    no_browser: bool = False,
+    port: int | None = None,
+    store: str | None = None,
+    allow_other_identity: bool = False,
+    allow_unverified_identity: bool = False,
+    pop: bool = False,
+    login_hint: bool = True,
+    select_account: bool = False,
+    timeout: float = 300.0,
+    say: Say = say_stderr,
+) -> int:
     """Authorize ACCOUNT interactively; returns 0 or raises one of our errors."""
     redact.register(client_secret)
     name = account.strip()
@@ -73,36 +86,53 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
         raise ConfigError(
             f"provider {chosen.name} has no scopes, so only {' '.join(chosen.identity_scopes)} "
             "would be asked for: no mail scope and no refresh token. Add the mail scopes and "
-            f'offline_access under [providers.{chosen.name}] in {cfg.path}, e.g. scopes = '
-            '["offline_access", "<your mail scope>"]')
+            f"offline_access under [providers.{chosen.name}] in {cfg.path}, e.g. scopes = "
+            '["offline_access", "<your mail scope>"]'
+        )
     scopes = requested_scopes(chosen, pop=pop)
     flow_name = choose_flow(flow, no_browser)
     if flow_name == "device" and not chosen.device_flow:
-        raise FlowUnavailable(chosen.device_flow_refusal or
-                              f"provider {chosen.name} does not allow the device flow; use "
-                              "--flow browser or --flow paste")
+        raise FlowUnavailable(
+            chosen.device_flow_refusal
+            or f"provider {chosen.name} does not allow the device flow; use "
+            "--flow browser or --flow paste"
+        )
     same_provider = existing is not None and existing.provider.name == chosen.name
     the_client_id = client_id or (existing.client_id if existing and same_provider else None)
     if not the_client_id:
         help_text = chosen.registration_help or ""
         if help_text:
             say(help_text.format(account=name))
-        raise ConfigError(f"no client ID for {name}: register an OAuth client as described above, "
-                          "then run authorize again with --client-id")
+        raise ConfigError(
+            f"no client ID for {name}: register an OAuth client as described above, "
+            "then run authorize again with --client-id"
+        )
     store_kind, announcement = choose_store(store, existing, name)
     target = _open_target_store(name, store_kind, existing, chosen, the_client_id)
-    secret_value, secret_in_config = _client_secret(client_secret, existing if same_provider else None,
-                                                    chosen, name)
+    secret_value, secret_in_config = _client_secret(
+        client_secret, existing if same_provider else None, chosen, name
+    )
     resolved = with_metadata(oauth.resolve(chosen, timeout=cfg.timeout), timeout=cfg.timeout)
     if flow_name != "device" and not resolved.authorization_endpoint:
-        raise ConfigError(f"provider {chosen.name} has no authorization_endpoint; set it (or issuer) "
-                          f"under [providers.{chosen.name}] in {cfg.path}")
+        raise ConfigError(
+            f"provider {chosen.name} has no authorization_endpoint; set it (or issuer) "
+            f"under [providers.{chosen.name}] in {cfg.path}"
+        )
     if announcement:
         say(announcement)
-    ctx = FlowContext(account=name, provider=resolved, client_id=the_client_id,
-                      client_secret=secret_value, scopes=scopes,
-                      timeout=timeout, http_timeout=cfg.timeout, port=port or None, say=say,
-                      login_hint=login_hint, select_account=select_account)
+    ctx = FlowContext(
+        account=name,
+        provider=resolved,
+        client_id=the_client_id,
+        client_secret=secret_value,
+        scopes=scopes,
+        timeout=timeout,
+        http_timeout=cfg.timeout,
+        port=port or None,
+        say=say,
+        login_hint=login_hint,
+        select_account=select_account,
+    )
     response = _run_flow(ctx, flow_name, no_browser=no_browser, explicit=flow is not None)
     signed_in_as = _check_identity(ctx, response, allow_other_identity, allow_unverified_identity)
     check_granted_scopes(ctx, response)
@@ -114,10 +144,17 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
     # with the rotated old one afterwards.
     with cache.lock(name):
         now = time.time()
-        expires_at = now + response.refresh_token_expires_in if response.refresh_token_expires_in else None
-        target.save(Secret(refresh_token=response.refresh_token,
-                           client_secret=None if secret_in_config else secret_value,
-                           obtained_at=now, refresh_token_expires_at=expires_at))
+        expires_at = (
+            now + response.refresh_token_expires_in if response.refresh_token_expires_in else None
+        )
+        target.save(
+            Secret(
+                refresh_token=response.refresh_token,
+                client_secret=None if secret_in_config else secret_value,
+                obtained_at=now,
+                refresh_token_expires_at=expires_at,
+            )
+        )
         pending.clear(name)  # a kept rotated token of the old grant must not win over this one
         values: dict[str, object | None] = {
             "provider": chosen.name,
@@ -140,24 +177,29 @@ def run(settings: Settings, *, account: str, provider: str | None = None,
         state.record_refresh(name, True)  # the last failure is history now
         state.record_scopes(name, response.scope, ctx.scopes)
     who = f" (signed in as {signed_in_as})" if signed_in_as else ""
-    say(f"{name}: authorized{who}. Refresh token saved in {target.describe()}; account recorded in "
-        f"{cfg.path}. Try: oauth-helper token {name}")
+    say(
+        f"{name}: authorized{who}. Refresh token saved in {target.describe()}; account recorded in "
+        f"{cfg.path}. Try: oauth-helper token {name}"
+    )
     return 0
 
 
 # -- choices --------------------------------------------------------------------------------------
 
 
-def choose_provider(cfg: config.Config, name: str, flag: str | None, existing: Account | None
-                    ) -> Provider:
+def choose_provider(
+    cfg: config.Config, name: str, flag: str | None, existing: Account | None
+) -> Provider:
     """--provider, else the account's provider, else a guess from the domain, else ask (or fail)."""
     wanted = flag or (existing.provider.name if existing else None) or guess_provider(name)
     if wanted is None:
         wanted = _ask_provider(cfg, name)
     if wanted not in cfg.providers:
         known = ", ".join(sorted(cfg.providers))
-        raise UsageError(f"unknown provider {wanted!r} (known: {known}; others go under "
-                         f"[providers.NAME] in {cfg.path})")
+        raise UsageError(
+            f"unknown provider {wanted!r} (known: {known}; others go under "
+            f"[providers.NAME] in {cfg.path})"
+        )
     if existing is not None and existing.provider.name == wanted:
         return existing.provider  # with the account's tenant, scopes and hosts
     return cfg.providers[wanted]
@@ -205,10 +247,15 @@ def choose_default_store(name: str) -> tuple[str, str]:
     if backend is not None:
         reason = KeyringStore(name).unavailable_reason()
         if reason is None:
-            return "keyring", f"The refresh token will be kept in the keyring ({KeyringStore(name).describe()})."
+            return (
+                "keyring",
+                f"The refresh token will be kept in the keyring ({KeyringStore(name).describe()}).",
+            )
     path = FileStore(name).describe()
-    return "file", (f"No usable keyring here ({reason}): the refresh token will be kept in the file "
-                    f"{path} (mode 0600). Use --store keyring or --store command to choose otherwise.")
+    return "file", (
+        f"No usable keyring here ({reason}): the refresh token will be kept in the file "
+        f"{path} (mode 0600). Use --store keyring or --store command to choose otherwise."
+    )
 
 
 def requested_scopes(provider: Provider, *, pop: bool = False) -> tuple[str, ...]:
@@ -232,10 +279,14 @@ def no_refresh_token_reason(provider: Provider, scopes: tuple[str, ...], path: o
     if provider.no_refresh_token_fix:
         return head + provider.no_refresh_token_fix
     if "offline_access" not in scopes:
-        return head + (f"offline_access is not among the scopes; add it to scopes under "
-                       f"[providers.{provider.name}] in {path}, then authorize again")
-    return head + ("it did not grant offline_access; allow the refresh_token grant (offline "
-                   "access) for this client at the provider, then authorize again")
+        return head + (
+            f"offline_access is not among the scopes; add it to scopes under "
+            f"[providers.{provider.name}] in {path}, then authorize again"
+        )
+    return head + (
+        "it did not grant offline_access; allow the refresh_token grant (offline "
+        "access) for this client at the provider, then authorize again"
+    )
 
 
 def check_granted_scopes(ctx: FlowContext, response: oauth.TokenResponse) -> None:
@@ -248,7 +299,8 @@ def check_granted_scopes(ctx: FlowContext, response: oauth.TokenResponse) -> Non
             f"{ctx.provider.name} did not grant {' '.join(missing)} (granted: "
             f"{hints.printable(response.scope or '', 300) or 'nothing'}), so the mail server would "
             f"refuse the token; nothing was stored. Run authorize again and "
-            f"{ctx.provider.scope_help}")
+            f"{ctx.provider.scope_help}"
+        )
 
 
 def with_metadata(provider: Provider, *, timeout: float) -> Provider:
@@ -271,25 +323,31 @@ def with_metadata(provider: Provider, *, timeout: float) -> Provider:
     )
 
 
-def _open_target_store(name: str, kind: str, existing: Account | None, provider: Provider,
-                       client_id: str) -> SecretStore:
+def _open_target_store(
+    name: str, kind: str, existing: Account | None, provider: Provider, client_id: str
+) -> SecretStore:
     if existing is not None:
         account = replace(existing, store=kind)
     else:
         account = Account(name=name, provider=provider, client_id=client_id, store=kind)
     if kind == "command" and not (account.store_read and account.store_write):
-        raise ConfigError(f'store "command" needs store_read and store_write commands in '
-                          f'[accounts."{name}"]; add them to the config, then run authorize again')
+        raise ConfigError(
+            f'store "command" needs store_read and store_write commands in '
+            f'[accounts."{name}"]; add them to the config, then run authorize again'
+        )
     target = open_store(account, kind)
     reason = target.unavailable_reason()
     if reason is not None:
         hint = " (or choose --store file)" if kind != "file" else ""
-        raise StoreUnavailable(f"the {kind} store cannot be used: {reason}{hint}; nothing was changed")
+        raise StoreUnavailable(
+            f"the {kind} store cannot be used: {reason}{hint}; nothing was changed"
+        )
     return target
 
 
-def _client_secret(flag: str | None, existing: Account | None, provider: Provider, name: str
-                   ) -> tuple[str | None, bool]:
+def _client_secret(
+    flag: str | None, existing: Account | None, provider: Provider, name: str
+) -> tuple[str | None, bool]:
     """(client secret or None, True if it lives in the config file)."""
     if flag:
         return flag, False
@@ -307,11 +365,14 @@ def _client_secret(flag: str | None, existing: Account | None, provider: Provide
     if provider.kind != "google":
         return None, False  # a public client: no secret is sent
     if not (sys.stdin and sys.stdin.isatty()):
-        raise ConfigError(f"Google desktop clients need their client secret: run this on a terminal "
-                          f"to be asked for it, or pass --client-secret (for {name})")
+        raise ConfigError(
+            f"Google desktop clients need their client secret: run this on a terminal "
+            f"to be asked for it, or pass --client-secret (for {name})"
+        )
     try:
-        value = getpass.getpass(f"Client secret of {provider.name} client (input hidden): ",
-                                stream=sys.stderr).strip()
+        value = getpass.getpass(
+            f"Client secret of {provider.name} client (input hidden): ", stream=sys.stderr
+        ).strip()
     except EOFError:
         value = ""
     if not value:
@@ -323,8 +384,9 @@ def _client_secret(flag: str | None, existing: Account | None, provider: Provide
 # -- the flow and what follows it -----------------------------------------------------------------
 
 
-def _run_flow(ctx: FlowContext, flow_name: str, *, no_browser: bool, explicit: bool
-              ) -> oauth.TokenResponse:
+def _run_flow(
+    ctx: FlowContext, flow_name: str, *, no_browser: bool, explicit: bool
+) -> oauth.TokenResponse:
     if flow_name == "device":
         from .flows import device
 
@@ -335,21 +397,31 @@ def _run_flow(ctx: FlowContext, flow_name: str, *, no_browser: bool, explicit: b
     if flow_name == "paste":
         return codeflow.run_code_flow(ctx, use_browser=False, interactive=interactive)
     reason = None if explicit else browser.unavailable_reason()
-    return codeflow.run_code_flow(ctx, use_browser=reason is None, browser_unavailable=reason or "",
-                                  interactive=interactive)
+    return codeflow.run_code_flow(
+        ctx, use_browser=reason is None, browser_unavailable=reason or "", interactive=interactive
+    )
 
 
-def _check_identity(ctx: FlowContext, response: oauth.TokenResponse, allow_other: bool,
-                    allow_unverified: bool) -> str | None:
+def _check_identity(
+    ctx: FlowContext, response: oauth.TokenResponse, allow_other: bool, allow_unverified: bool
+) -> str | None:
     """The name to record as signed_in_as (None when it is ACCOUNT, or unverified and allowed)."""
     claims = identity.decode_claims(response.id_token) if response.id_token else None
-    who = identity.signed_in(claims, ctx.provider.userinfo_endpoint, response.access_token,
-                             timeout=ctx.http_timeout)
+    who = identity.signed_in(
+        claims, ctx.provider.userinfo_endpoint, response.access_token, timeout=ctx.http_timeout
+    )
     if who.name is None and allow_unverified:
-        ctx.say(f"Warning: {ctx.provider.name} did not say which account signed in; stored as "
-                f"{ctx.account} because of --allow-unverified-identity.")
-    return identity.check(ctx.account, who, allow_other=allow_other,
-                          allow_unverified=allow_unverified, provider=ctx.provider.name)
+        ctx.say(
+            f"Warning: {ctx.provider.name} did not say which account signed in; stored as "
+            f"{ctx.account} because of --allow-unverified-identity."
+        )
+    return identity.check(
+        ctx.account,
+        who,
+        allow_other=allow_other,
+        allow_unverified=allow_unverified,
+        provider=ctx.provider.name,
+    )
 
 
 def _forget_old_store(old: Account, say: Say, new_kind: str) -> None:
@@ -359,20 +431,30 @@ def _forget_old_store(old: Account, say: Say, new_kind: str) -> None:
         if store.delete():
             say(f"Deleted the old refresh token from {store.describe()}.")
     except OAuthHelperError as e:
-        say(f"Warning: the account now uses the {new_kind} store, but the old refresh token was "
-            f"left in the {old.store} store: {e}")
+        say(
+            f"Warning: the account now uses the {new_kind} store, but the old refresh token was "
+            f"left in the {old.store} store: {e}"
+        )
 
 
-def _cache_access_token(settings: Settings, name: str, response: oauth.TokenResponse,
-                        say: Say) -> None:
+def _cache_access_token(
+    settings: Settings, name: str, response: oauth.TokenResponse, say: Say
+) -> None:
     """Drop the old cached access token and cache the new one, stamped with the new config."""
     try:
         cache.drop(name)
         cfg = config.load(settings.config_path)
         account = cfg.account(name)
         now = time.time()
-        cache.store(account.name, cache.CachedToken(
-            response.access_token, now + response.expires_in, account.fingerprint(),
-            cache.config_stamp(str(cfg.path)), now))
+        cache.store(
+            account.name,
+            cache.CachedToken(
+                response.access_token,
+                now + response.expires_in,
+                account.fingerprint(),
+                cache.config_stamp(str(cfg.path)),
+                now,
+            ),
+        )
     except OAuthHelperError as e:
         say(f"Warning: the new access token was not cached ({e}); `token` will refresh it.")

@@ -534,8 +534,9 @@ def _imap(
         if status != "OK":
             _quietly(conn.logout)
             text = " ".join(_text(a) for a in answer if isinstance(a, (bytes, str)))
-            return _rejected(target, mech, f"EXAMINE INBOX failed: {_one_line(text)}", None,
-                             REJECTED)
+            return _rejected(
+                target, mech, f"EXAMINE INBOX failed: {_one_line(text)}", None, REJECTED
+            )
         _quietly(conn.logout)
         return Outcome(target, PASS, mech)
     except imaplib.IMAP4.error as e:  # includes abort: the server broke the protocol off

@@ -116,7 +116,9 @@ def _serve_cached(args: list[str], held: list[securefile.exclusive_lock]) -> int
     from . import pending
 
     if pending.exists(account):
-        return None  # a rotated refresh token waits to be moved into the store: the full path does it
+        return (
+            None  # a rotated refresh token waits to be moved into the store: the full path does it
+        )
     cached = cache.load_quietly(account)
     if cached is None and not os.path.exists(cache.lock_path_for(account)):
         # Never served before: a typo or a new account. The full path checks the config
@@ -483,18 +485,29 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_import,
     )
     p.add_argument("source", metavar="FILE", help="the other helper's token file")
-    p.add_argument("--from", dest="source_format", default="auto",
-                   choices=("auto", "mutt_oauth2", "getmail", "json"))
-    p.add_argument("--decrypt-command", metavar="CMD",
-                   help="decrypts FILE from stdin to stdout, e.g. 'gpg --decrypt' (mutt_oauth2.py)")
+    p.add_argument(
+        "--from",
+        dest="source_format",
+        default="auto",
+        choices=("auto", "mutt_oauth2", "getmail", "json"),
+    )
+    p.add_argument(
+        "--decrypt-command",
+        metavar="CMD",
+        help="decrypts FILE from stdin to stdout, e.g. 'gpg --decrypt' (mutt_oauth2.py)",
+    )
     p.add_argument("--account", metavar="ADDRESS", help="the mail address, if the file has none")
     p.add_argument("--provider", help="google, microsoft, or a [providers.NAME] from the config")
     p.add_argument("--client-id", metavar="ID", help="the client the grant was issued to")
-    p.add_argument("--client-secret", metavar="S",
-                   help="its secret (Google), if the file has none; visible to other local users")
+    p.add_argument(
+        "--client-secret",
+        metavar="S",
+        help="its secret (Google), if the file has none; visible to other local users",
+    )
     p.add_argument("--tenant", metavar="T", help="Microsoft tenant")
-    p.add_argument("--store", choices=("keyring", "file", "command"),
-                   help="where to keep the refresh token")
+    p.add_argument(
+        "--store", choices=("keyring", "file", "command"), help="where to keep the refresh token"
+    )
 
     from .snippet import CLIENTS
 
@@ -506,9 +519,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("accounts", "list the configured accounts, one per line (for scripts)", _cmd_accounts)
 
-    p = command("completion", "print the shell completion script (bash, zsh or fish)", _cmd_completion)
+    p = command(
+        "completion", "print the shell completion script (bash, zsh or fish)", _cmd_completion
+    )
     p.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "fish"))
-    command("manpage", "print the manual page (troff), e.g. into ~/.local/share/man/man1/", _cmd_manpage)
+    command(
+        "manpage", "print the manual page (troff), e.g. into ~/.local/share/man/man1/", _cmd_manpage
+    )
 
     p = command("providers", "list built-in and configured providers", _cmd_providers)
     p.add_argument("--json", action="store_true")

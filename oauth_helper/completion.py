@@ -135,7 +135,9 @@ def _bash(s: Spec) -> str:
     ]
     for c in s.commands:
         kinds = " ".join(_kind_word(p) for p in c.positionals)
-        lines.append(f'        {c.name}) opts="{_words(c.flags)}"; kinds=({kinds}); rep={int(c.repeats)} ;;')
+        lines.append(
+            f'        {c.name}) opts="{_words(c.flags)}"; kinds=({kinds}); rep={int(c.repeats)} ;;'
+        )
     lines += [
         "        *) return ;;",
         "    esac",
@@ -143,7 +145,7 @@ def _bash(s: Spec) -> str:
         '        COMPREPLY=($(compgen -W "$opts" -- "$cur"))',
         "        return",
         "    fi",
-        '    if ((npos >= ${#kinds[@]})); then ((rep)) && npos=$((${#kinds[@]} - 1)) || return; fi',
+        "    if ((npos >= ${#kinds[@]})); then ((rep)) && npos=$((${#kinds[@]} - 1)) || return; fi",
         '    kind="${kinds[npos]}"',
         '    case "$kind" in',
         '        account) COMPREPLY=($(compgen -W "$(oauth-helper accounts 2>/dev/null)" -- "$cur")) ;;',
@@ -208,7 +210,9 @@ def _zsh(s: Spec) -> str:
     ]
     for c in s.commands:
         kinds = " ".join(_kind_word(p) for p in c.positionals)
-        lines.append(f"        {c.name}) opts=({_words(c.flags)}); kinds=({kinds}); rep={int(c.repeats)} ;;")
+        lines.append(
+            f"        {c.name}) opts=({_words(c.flags)}); kinds=({kinds}); rep={int(c.repeats)} ;;"
+        )
     lines += [
         "        *) return ;;",
         "    esac",
@@ -218,7 +222,7 @@ def _zsh(s: Spec) -> str:
         '    case "$kind" in',
         '        account) compadd -- ${(f)"$(oauth-helper accounts 2>/dev/null)"} ;;',
         "        -) ;;",
-        '        *) compadd -- ${(s:,:)kind} ;;',
+        "        *) compadd -- ${(s:,:)kind} ;;",
         "    esac",
         "}",
         "",

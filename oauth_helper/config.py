@@ -243,7 +243,8 @@ class _Builder:
             if key not in _TOP_KEYS:
                 hint = _did_you_mean(key, _TOP_KEYS, table=isinstance(data[key], dict))
                 raise self.error(
-                    (), key,
+                    (),
+                    key,
                     f"unknown setting ({hint}expected one of {', '.join(sorted(_TOP_KEYS))})",
                 )
         timeout = data.get("timeout", DEFAULT_TIMEOUT)
@@ -316,9 +317,17 @@ class _Builder:
                 port = parts.port
             except ValueError:
                 port = None
-            if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or not port:
-                raise self.error(where, "redirect_uri", "must be http://127.0.0.1:PORT/PATH or "
-                                 "http://localhost:PORT/PATH (the listener is on this machine)")
+            if (
+                parts.scheme != "http"
+                or parts.hostname not in ("127.0.0.1", "localhost")
+                or not port
+            ):
+                raise self.error(
+                    where,
+                    "redirect_uri",
+                    "must be http://127.0.0.1:PORT/PATH or "
+                    "http://localhost:PORT/PATH (the listener is on this machine)",
+                )
             changes["redirect_uri"] = redirect_uri
         for key in ("device_flow", "scope_on_refresh"):
             if key in table:

@@ -116,8 +116,9 @@ def update_provider(path: Path | str, name: str, values: Mapping[str, object | N
     _update_table(path, "providers", name, values)
 
 
-def _update_table(path: Path | str, section: str, name: str,
-                  values: Mapping[str, object | None]) -> None:
+def _update_table(
+    path: Path | str, section: str, name: str, values: Mapping[str, object | None]
+) -> None:
     target = Path(path)
     with _edit_lock():
         text = _read(target)
@@ -174,8 +175,10 @@ def remove_account(path: Path | str, name: str) -> bool:
         if new is not None and not expected[SECTION] and SECTION not in new:
             del expected[SECTION]
         if new != expected:
-            raise ConfigError(f"{target}: cannot remove [accounts.{toml_key(name)}] safely; "
-                              "remove that table by hand")
+            raise ConfigError(
+                f"{target}: cannot remove [accounts.{toml_key(name)}] safely; "
+                "remove that table by hand"
+            )
         _write(target, new_text)
         return True
 
@@ -183,11 +186,18 @@ def remove_account(path: Path | str, name: str) -> bool:
 # -- internals ------------------------------------------------------------------------------------
 
 
-def _updated(text: str, old: dict[str, Any], name: str, values: Mapping[str, object | None],
-             target: Path, section: str = SECTION) -> str:
+def _updated(
+    text: str,
+    old: dict[str, Any],
+    name: str,
+    values: Mapping[str, object | None],
+    target: Path,
+    section: str = SECTION,
+) -> str:
     lines = scan(text)
-    spans = [s for s in _account_spans(lines, name, section)
-             if lines[s.header].path == (section, name)]
+    spans = [
+        s for s in _account_spans(lines, name, section) if lines[s.header].path == (section, name)
+    ]
     nl = _newline(text)
     accounts = old.get(section, {})
     exists = isinstance(accounts, dict) and name in accounts
@@ -195,7 +205,9 @@ def _updated(text: str, old: dict[str, Any], name: str, values: Mapping[str, obj
         if exists:
             raise _not_a_table(target, name, section)
         new_lines = [f"[{section}.{toml_key(name)}]{nl}"]
-        new_lines += [f"{toml_key(k)} = {toml_value(v)}{nl}" for k, v in values.items() if v is not None]
+        new_lines += [
+            f"{toml_key(k)} = {toml_value(v)}{nl}" for k, v in values.items() if v is not None
+        ]
         prefix = text
         if prefix and not prefix.endswith(("\n", "\r")):
             prefix += nl
@@ -262,9 +274,11 @@ def _statements(lines: list[Line], span: _Span) -> dict[str, tuple[int, int]]:
 
 def _not_a_table(target: Path, name: str, section: str = SECTION) -> ConfigError:
     what = "account" if section == SECTION else section.rstrip("s")
-    return ConfigError(f"{target}: {what} {name!r} is not written as a [{section}.{toml_key(name)}] "
-                       "table (an inline table or dotted keys?); rewrite it as one to let "
-                       "oauth-helper edit it")
+    return ConfigError(
+        f"{target}: {what} {name!r} is not written as a [{section}.{toml_key(name)}] "
+        "table (an inline table or dotted keys?); rewrite it as one to let "
+        "oauth-helper edit it"
+    )
 
 
 def _read(target: Path) -> str:
@@ -283,8 +297,9 @@ def _parse(text: str, target: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{target}: not valid TOML ({e}); fix it before running authorize"
-                          ) from None
+        raise ConfigError(
+            f"{target}: not valid TOML ({e}); fix it before running authorize"
+        ) from None
 
 
 def _parse_or_none(text: str) -> dict[str, Any] | None:
@@ -294,12 +309,20 @@ def _parse_or_none(text: str) -> dict[str, Any] | None:
         return None
 
 
-def _verify(new_text: str, expected: dict[str, Any], target: Path, name: str,
-            values: Mapping[str, object | None], section: str = SECTION) -> None:
+def _verify(
+    new_text: str,
+    expected: dict[str, Any],
+    target: Path,
+    name: str,
+    values: Mapping[str, object | None],
+    section: str = SECTION,
+) -> None:
     if _parse_or_none(new_text) != expected:
         wanted = "; ".join(f"{k} = {toml_value(v)}" for k, v in values.items() if v is not None)
-        raise ConfigError(f"{target}: cannot edit [{section}.{toml_key(name)}] safely; set these "
-                          f"in it by hand: {wanted}")
+        raise ConfigError(
+            f"{target}: cannot edit [{section}.{toml_key(name)}] safely; set these "
+            f"in it by hand: {wanted}"
+        )
 
 
 def _write(target: Path, text: str) -> None:

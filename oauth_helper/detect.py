@@ -23,7 +23,10 @@ DNS_TIMEOUT = 5.0  # seconds for the whole MX lookup, retries included
 
 # Mail exchangers, as Google and Microsoft document them for custom domains.
 GOOGLE_MX = ("aspmx.l.google.com", "smtp.google.com")  # the names, and names below them
-GOOGLE_MX_SUFFIXES = (".aspmx.l.google.com", ".googlemail.com")  # alt1.aspmx..., aspmx2.googlemail.com
+GOOGLE_MX_SUFFIXES = (
+    ".aspmx.l.google.com",
+    ".googlemail.com",
+)  # alt1.aspmx..., aspmx2.googlemail.com
 MICROSOFT_MX_SUFFIX = ".mail.protection.outlook.com"
 
 
@@ -79,14 +82,20 @@ def detect(domain: str, *, timeout: float) -> Detection:
     listed = ", ".join(hosts[:3]) + (", ..." if len(hosts) > 3 else "")
     provider = provider_of_mx(hosts)
     if provider is None:
-        return Detection(None, None, f"the MX records of {domain} ({listed}) name neither "
-                                     "Google Workspace nor Microsoft 365")
+        return Detection(
+            None,
+            None,
+            f"the MX records of {domain} ({listed}) name neither "
+            "Google Workspace nor Microsoft 365",
+        )
     if provider == "google":
-        return Detection("google", None, f"the MX records of {domain} ({listed}) are Google "
-                                         "Workspace's")
+        return Detection(
+            "google", None, f"the MX records of {domain} ({listed}) are Google Workspace's"
+        )
     tenant, how = microsoft_tenant(domain, timeout=timeout)
-    return Detection("microsoft", tenant, f"the MX records of {domain} ({listed}) are Microsoft "
-                                          f"365's; {how}")
+    return Detection(
+        "microsoft", tenant, f"the MX records of {domain} ({listed}) are Microsoft 365's; {how}"
+    )
 
 
 def mx_hosts(domain: str) -> tuple[list[str], str | None]:
@@ -138,6 +147,8 @@ def microsoft_tenant(domain: str, *, timeout: float) -> tuple[str | None, str]:
     issuer = data.get("issuer") if data else None
     found = re.fullmatch(r"https://[^/]+/([0-9a-fA-F-]{36})/v2\.0/?", issuer or "")
     if found is None:
-        return domain, (f"Microsoft's discovery for {domain} named no tenant (HTTP "
-                        f"{response.status}), so tenant {domain}")
+        return domain, (
+            f"Microsoft's discovery for {domain} named no tenant (HTTP "
+            f"{response.status}), so tenant {domain}"
+        )
     return found.group(1).lower(), f"tenant {found.group(1).lower()} from {url}"

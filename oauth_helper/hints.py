@@ -208,7 +208,7 @@ SERVER_ERRORS: tuple[ServerHint, ...] = (
         "Microsoft: the login used a password (basic authentication), which Microsoft no "
         "longer accepts for SMTP",
         "make the mail client log in with XOAUTH2 or OAUTHBEARER through oauth-helper "
-        "(msmtp: auth xoauth2 and passwordeval \"oauth-helper token ACCOUNT\")",
+        '(msmtp: auth xoauth2 and passwordeval "oauth-helper token ACCOUNT")',
     ),
     ServerHint(
         "5.7.3",

@@ -56,12 +56,20 @@ def decode_claims(id_token: str) -> dict[str, Any]:
 
 
 def _refuse(what: str) -> InvalidIdToken:
-    return InvalidIdToken(f"the id_token from the token endpoint {what}; nothing was stored, "
-                          "run the command again (a provider or proxy may be misconfigured)")
+    return InvalidIdToken(
+        f"the id_token from the token endpoint {what}; nothing was stored, "
+        "run the command again (a provider or proxy may be misconfigured)"
+    )
 
 
-def validate(claims: dict[str, Any], provider: Provider, client_id: str, nonce: str | None, *,
-             now: float | None = None) -> None:
+def validate(
+    claims: dict[str, Any],
+    provider: Provider,
+    client_id: str,
+    nonce: str | None,
+    *,
+    now: float | None = None,
+) -> None:
     """OpenID Connect Core §3.1.3.7 points 2-3, 9 and 11 (see the module docstring).
 
     `nonce` is the one the authorization request sent; None when the flow sends none (the
@@ -92,8 +100,10 @@ def validate(claims: dict[str, Any], provider: Provider, client_id: str, nonce: 
         if "nonce" not in claims:
             raise _refuse("carries no nonce although this sign-in sent one")
         if claims["nonce"] != nonce:
-            raise InvalidIdToken("the id_token was issued for another sign-in (nonce mismatch); "
-                                 "nothing was stored, run the command again")
+            raise InvalidIdToken(
+                "the id_token was issued for another sign-in (nonce mismatch); "
+                "nothing was stored, run the command again"
+            )
 
 
 def signed_in_name(claims: dict[str, Any]) -> str | None:
@@ -109,8 +119,14 @@ def same_account(name: str, account: str) -> bool:
     return name.strip().casefold() == account.strip().casefold()
 
 
-def check(account: str, who: SignedIn, *, allow_other: bool, allow_unverified: bool = False,
-          provider: str = "the provider") -> str | None:
+def check(
+    account: str,
+    who: SignedIn,
+    *,
+    allow_other: bool,
+    allow_unverified: bool = False,
+    provider: str = "the provider",
+) -> str | None:
     """What to record as signed_in_as: None when the signed-in name is ACCOUNT; else the name.
 
     A different name is an IdentityMismatch unless `allow_other` (Microsoft UPN vs alias); no
@@ -124,14 +140,16 @@ def check(account: str, who: SignedIn, *, allow_other: bool, allow_unverified: b
             f"{provider} did not say which account signed in (no email, preferred_username or upn "
             f"in the id_token or at userinfo), so it cannot be checked that it was {account}: "
             "nothing was stored. Ask for the email scope (identity_scopes) in the provider's "
-            "config, or, if you are sure, run the command again with --allow-unverified-identity")
+            "config, or, if you are sure, run the command again with --allow-unverified-identity"
+        )
     if same_account(name, account):
         return None
     if not allow_other:
         raise IdentityMismatch(
             f"the browser signed in as {name}, not {account}: nothing was stored. Sign out of "
             f"{name} (or use a private window) and run the command again; if {name} is the "
-            f"sign-in name of {account}, add --allow-other-identity")
+            f"sign-in name of {account}, add --allow-other-identity"
+        )
     return name
 
 
@@ -139,8 +157,9 @@ def userinfo(endpoint: str, access_token: str, *, timeout: float) -> dict[str, A
     """The claims of an OpenID userinfo endpoint for the access token; None when it cannot tell."""
     redact.register(access_token)
     try:
-        response = http.request("GET", endpoint, headers={"Authorization": f"Bearer {access_token}"},
-                                timeout=timeout)
+        response = http.request(
+            "GET", endpoint, headers={"Authorization": f"Bearer {access_token}"}, timeout=timeout
+        )
     except TransientError:
         return None
     if response.status != 200:
@@ -148,8 +167,13 @@ def userinfo(endpoint: str, access_token: str, *, timeout: float) -> dict[str, A
     return json_object(response.body)
 
 
-def signed_in(id_claims: dict[str, Any] | None, userinfo_endpoint: str | None, access_token: str,
-              *, timeout: float) -> SignedIn:
+def signed_in(
+    id_claims: dict[str, Any] | None,
+    userinfo_endpoint: str | None,
+    access_token: str,
+    *,
+    timeout: float,
+) -> SignedIn:
     """The id_token's name first; else userinfo's, whose `sub` must be the id_token's (§5.3.2)."""
     subject = id_claims.get("sub") if id_claims else None
     subject = subject if isinstance(subject, str) else None
@@ -163,7 +187,9 @@ def signed_in(id_claims: dict[str, Any] | None, userinfo_endpoint: str | None, a
     if data is None:
         return SignedIn(None, "", subject)
     if id_claims is not None and data.get("sub") != subject:
-        raise InvalidIdToken("the userinfo endpoint answered for another user than the id_token "
-                             "(sub differs); nothing was stored, run the command again")
+        raise InvalidIdToken(
+            "the userinfo endpoint answered for another user than the id_token "
+            "(sub differs); nothing was stored, run the command again"
+        )
     found = data.get("sub")
     return SignedIn(signed_in_name(data), "userinfo", found if isinstance(found, str) else subject)

@@ -89,11 +89,14 @@ def run(
         )
     provider_name = provider or grant.provider or guess_provider(name)
     if provider_name is None:
-        raise UsageError(f"cannot tell the provider of {name}; pass --provider "
-                         f"({', '.join(sorted(cfg.providers))})")
+        raise UsageError(
+            f"cannot tell the provider of {name}; pass --provider "
+            f"({', '.join(sorted(cfg.providers))})"
+        )
     if provider_name not in cfg.providers:
-        raise UsageError(f"unknown provider {provider_name!r} (known: "
-                         f"{', '.join(sorted(cfg.providers))})")
+        raise UsageError(
+            f"unknown provider {provider_name!r} (known: {', '.join(sorted(cfg.providers))})"
+        )
     chosen = cfg.providers[provider_name]
     the_tenant = tenant or grant.tenant
     if the_tenant is not None and chosen.tenant is None:
@@ -119,8 +122,9 @@ def run(
     if announcement:
         tell(announcement)
     with cache.lock(name):
-        target.save(Secret(refresh_token=grant.refresh_token, client_secret=secret,
-                           obtained_at=time.time()))
+        target.save(
+            Secret(refresh_token=grant.refresh_token, client_secret=secret, obtained_at=time.time())
+        )
         pending.clear(name)
         values: dict[str, object | None] = {
             "provider": provider_name,
@@ -135,12 +139,15 @@ def run(
         token = tokens.get_access_token(settings, name, force_refresh=True)
     except OAuthHelperError as e:
         _undo(cfg.path, name, store_kind, chosen, the_client_id, tell)
-        raise ImportFailed(f"the imported grant did not refresh ({e}); nothing was imported",
-                           e.exit_code) from None
+        raise ImportFailed(
+            f"the imported grant did not refresh ({e}); nothing was imported", e.exit_code
+        ) from None
     left = int(token.expires_at - time.time())
-    tell(f"{name}: imported from {grant.source_format} ({source}) and verified with one refresh "
-         f"(a new access token, valid {left} s). Refresh token saved in {target.describe()}; "
-         f"account recorded in {cfg.path}. Try: oauth-helper token {name}")
+    tell(
+        f"{name}: imported from {grant.source_format} ({source}) and verified with one refresh "
+        f"(a new access token, valid {left} s). Refresh token saved in {target.describe()}; "
+        f"account recorded in {cfg.path}. Try: oauth-helper token {name}"
+    )
     return 0
 
 
@@ -172,15 +179,35 @@ def parse(data: bytes, source_format: str = "auto") -> Grant:
     if source_format == "mutt_oauth2":
         # mutt_oauth2.py keeps client_id/secret in its own registrations table, not the file.
         registration = text("registration")
-        return Grant("mutt_oauth2.py", text("email"),
-                     registration if registration in ("google", "microsoft") else None,
-                     None, None, None, refresh_token)
+        return Grant(
+            "mutt_oauth2.py",
+            text("email"),
+            registration if registration in ("google", "microsoft") else None,
+            None,
+            None,
+            None,
+            refresh_token,
+        )
     if source_format == "getmail":
         provider, tenant = _provider_of_token_uri(text("token_uri"))
-        return Grant("getmail6", text("user"), provider, tenant, text("client_id"),
-                     text("client_secret"), refresh_token)
-    return Grant("JSON", text("account") or text("email") or text("user"), text("provider"),
-                 text("tenant"), text("client_id"), text("client_secret"), refresh_token)
+        return Grant(
+            "getmail6",
+            text("user"),
+            provider,
+            tenant,
+            text("client_id"),
+            text("client_secret"),
+            refresh_token,
+        )
+    return Grant(
+        "JSON",
+        text("account") or text("email") or text("user"),
+        text("provider"),
+        text("tenant"),
+        text("client_id"),
+        text("client_secret"),
+        refresh_token,
+    )
 
 
 def _provider_of_token_uri(uri: str | None) -> tuple[str | None, str | None]:
@@ -212,8 +239,9 @@ def _read(path: Path, decrypt_command: str | None) -> bytes:
     if not argv:
         raise UsageError("--decrypt-command is empty")
     try:
-        done = subprocess.run(argv, input=raw, capture_output=True, timeout=DECRYPT_TIMEOUT,
-                              check=False)
+        done = subprocess.run(
+            argv, input=raw, capture_output=True, timeout=DECRYPT_TIMEOUT, check=False
+        )
     except FileNotFoundError:
         raise ConfigError(f"--decrypt-command: {argv[0]} not found") from None
     except subprocess.TimeoutExpired:
@@ -236,13 +264,17 @@ def _undo(path: Path, name: str, store_kind: str, provider: Any, client_id: str,
     from .stores import open_store
 
     try:
-        open_store(Account(name=name, provider=provider, client_id=client_id, store=store_kind)).delete()
+        open_store(
+            Account(name=name, provider=provider, client_id=client_id, store=store_kind)
+        ).delete()
         configedit.remove_account(path, name)
         cache.drop(name)
         state.forget(name)  # the failed refresh recorded a problem for an account now gone
     except OAuthHelperError as e:
-        tell(f"Warning: could not undo the import of {name} ({e}); run: oauth-helper revoke "
-             f"{shlex.quote(name)} --forget")
+        tell(
+            f"Warning: could not undo the import of {name} ({e}); run: oauth-helper revoke "
+            f"{shlex.quote(name)} --forget"
+        )
 
 
 def _stderr(text: str) -> None:

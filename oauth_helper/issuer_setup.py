@@ -30,8 +30,14 @@ def provider_name_for(issuer: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "provider"
 
 
-def ensure_provider(settings: Settings, issuer: str, *, name: str | None,
-                    scopes: Sequence[str] | None, say: Callable[[str], None]) -> str:
+def ensure_provider(
+    settings: Settings,
+    issuer: str,
+    *,
+    name: str | None,
+    scopes: Sequence[str] | None,
+    say: Callable[[str], None],
+) -> str:
     """The name of a [providers.NAME] for `issuer`, written to the config if it is not there."""
     issuer = issuer.strip().rstrip("/")
     insecure = urlrule.insecure_reason(issuer)
@@ -39,15 +45,19 @@ def ensure_provider(settings: Settings, issuer: str, *, name: str | None,
         raise UsageError(f"--issuer {issuer}: {insecure or 'not an https URL'}")
     the_name = name or provider_name_for(issuer)
     if the_name in BUILTIN:
-        raise UsageError(f"--issuer is for providers of your own; {the_name!r} is built in "
-                         "(pass --provider NAME to name the new one)")
+        raise UsageError(
+            f"--issuer is for providers of your own; {the_name!r} is built in "
+            "(pass --provider NAME to name the new one)"
+        )
     cfg = config.load(settings.config_path)
     existing = cfg.providers.get(the_name)
     if existing is not None:
         if existing.issuer == issuer:
             return the_name  # already described: nothing to write
-        raise UsageError(f"[providers.{the_name}] in {cfg.path} has issuer {existing.issuer!r}, "
-                         f"not {issuer!r}; pass --provider OTHER-NAME")
+        raise UsageError(
+            f"[providers.{the_name}] in {cfg.path} has issuer {existing.issuer!r}, "
+            f"not {issuer!r}; pass --provider OTHER-NAME"
+        )
     data = oauth.discover(issuer, timeout=cfg.timeout)
     offered = data.get("scopes_supported")
     offered_list = [s for s in offered if isinstance(s, str)] if isinstance(offered, list) else None
@@ -60,15 +70,18 @@ def ensure_provider(settings: Settings, issuer: str, *, name: str | None,
                 raise UsageError(f"{answer!r} is not HOST:PORT")
             values[key] = answer
     configedit.update_provider(cfg.path, the_name, values)
-    say(f"Wrote [providers.{the_name}] to {cfg.path}: issuer {issuer}, scopes "
-        f"{' '.join(chosen) or '(none)'} (from its discovery document).")
+    say(
+        f"Wrote [providers.{the_name}] to {cfg.path}: issuer {issuer}, scopes "
+        f"{' '.join(chosen) or '(none)'} (from its discovery document)."
+    )
     return the_name
 
 
 def _ask_scopes(offered: list[str] | None, say: Callable[[str], None]) -> list[str]:
     default = ["offline_access"] if offered is None or "offline_access" in offered else []
-    mail_like = [s for s in offered or () if s not in NON_MAIL_SCOPES and s != "address"
-                 and s != "phone"]
+    mail_like = [
+        s for s in offered or () if s not in NON_MAIL_SCOPES and s != "address" and s != "phone"
+    ]
     if mail_like:
         say(f"The provider offers these scopes: {' '.join(mail_like[:20])}")
     answer = _ask(f"Scopes for mail, space-separated (Enter: {' '.join(default) or 'none'}): ")

@@ -55,7 +55,9 @@ class _Conn:
         self.buffer = b""
 
     def too_slow(self) -> TransientError:
-        return TransientError(f"{self.where}: the login did not finish in time ({self.deadline.describe()})")
+        return TransientError(
+            f"{self.where}: the login did not finish in time ({self.deadline.describe()})"
+        )
 
     def readline(self) -> bytes:
         while b"\n" not in self.buffer:
@@ -161,7 +163,12 @@ def sasl_response(mechanism: str, account: str, token: str, host: str, port: int
 
 
 def _connect_somehow(
-    host: str, port: int, protocol: str, starttls: bool | None, cafile: str | None, deadline: Deadline
+    host: str,
+    port: int,
+    protocol: str,
+    starttls: bool | None,
+    cafile: str | None,
+    deadline: Deadline,
 ) -> _Conn:
     if starttls is not None:
         return _connect(host, port, protocol, starttls, cafile, deadline)
@@ -223,14 +230,18 @@ def _connect(
     except ssl.SSLError as e:
         raw.close()
         if deadline.expired:
-            raise TransientError(f"{where}: TLS did not finish in time ({deadline.describe()})") from None
+            raise TransientError(
+                f"{where}: TLS did not finish in time ({deadline.describe()})"
+            ) from None
         if not starttls and e.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"):
             raise _NotTLS(f"{where} does not speak implicit TLS") from None
         raise TransientError(f"TLS with {where} failed: {_reason(e)}") from None
     except OSError as e:
         raw.close()
         if deadline.expired:
-            raise TransientError(f"{where}: TLS did not finish in time ({deadline.describe()})") from None
+            raise TransientError(
+                f"{where}: TLS did not finish in time ({deadline.describe()})"
+            ) from None
         raise TransientError(f"TLS with {where} failed: {_reason(e)}") from None
     except OAuthHelperError:
         raw.close()

@@ -178,8 +178,8 @@ GOOGLE = Provider(
     id_token_issuers=("https://accounts.google.com", "accounts.google.com"),
     userinfo_endpoint="https://openidconnect.googleapis.com/v1/userinfo",
     scope_help=(
-        'on Google\'s consent screen, leave "Read, compose, send, and permanently delete all your '
-        'email from Gmail" ticked (and add https://mail.google.com/ to the OAuth consent screen\'s '
+        "on Google's consent screen, leave \"Read, compose, send, and permanently delete all your "
+        "email from Gmail\" ticked (and add https://mail.google.com/ to the OAuth consent screen's "
         "scopes in the Google Cloud console)"
     ),
 )

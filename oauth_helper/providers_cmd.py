@@ -54,7 +54,9 @@ def _with_cached_discovery(provider: Provider) -> Provider:
 def device_flow(provider: Provider) -> str:
     """One verdict on the device flow: its endpoint, or why it cannot be used."""
     if not provider.device_flow:
-        return "not allowed" + (f": {provider.device_flow_refusal}" if provider.device_flow_refusal else "")
+        return "not allowed" + (
+            f": {provider.device_flow_refusal}" if provider.device_flow_refusal else ""
+        )
     if provider.device_authorization_endpoint:
         return provider.device_authorization_endpoint
     if provider.needs_discovery() and provider.issuer:

@@ -123,10 +123,14 @@ def _msmtp(targets: Sequence[Target]) -> str:
         for i, (label, (h, p), mech) in enumerate(blocks):
             out.append("")
             if i == 0:
-                out.append(f"# {t.account}: port {p} with {_tls_word(p)}; the server accepts {mechs}.")
+                out.append(
+                    f"# {t.account}: port {p} with {_tls_word(p)}; the server accepts {mechs}."
+                )
                 out += _smtp_help(t)
             else:
-                out.append(f"# {t.account} again, over {_tls_word(p)} on port {p}, with {mech.upper()}.")
+                out.append(
+                    f"# {t.account} again, over {_tls_word(p)} on port {p}, with {mech.upper()}."
+                )
             out += [
                 f"account {label}",
                 f"host {h}",
@@ -150,7 +154,7 @@ def _mutt_family(client: str, targets: Sequence[Target]) -> str:
         mechs = ["xoauth2"] + [m for m in mechs if m != "xoauth2"]
     lines = [
         f"# {name} with oauth-helper for {t.account}.",
-        f"#   {client} -F ~/.config/{client}/{client}rc        # or \"source\" this file",
+        f'#   {client} -F ~/.config/{client}/{client}rc        # or "source" this file',
         "#",
         f"# {'NeoMutt' if neo else 'mutt'} builds the SASL string itself: the refresh commands "
         "print the raw access",
@@ -291,7 +295,7 @@ def _mbsync(targets: Sequence[Target]) -> str:
         "#",
         "# mbsync hands the PassCmd output to Cyrus SASL as the password; the kdexoauth2 plugin",
         "# turns it into the XOAUTH2 response. There is no OAUTHBEARER plugin in Debian 12.",
-        "# When the server rejects the token, mbsync 1.4.4 waits for ever (\"IMAP wants more",
+        '# When the server rejects the token, mbsync 1.4.4 waits for ever ("IMAP wants more',
         '# steps"): run it from cron/systemd under a timeout (e.g. "timeout 300 mbsync -a").',
     ]
     if not t.supports("xoauth2"):
@@ -334,9 +338,9 @@ def _fetchmail(targets: Sequence[Target]) -> str:
     exe = t.exe
     lines = [
         "# fetchmail 6.4 (Debian 12: 6.4.37) with oauth-helper: ~/.fetchmailrc (mode 0600).",
-        f"#   fetchmail {t.label}-imap                        # or just \"fetchmail\"",
+        f'#   fetchmail {t.label}-imap                        # or just "fetchmail"',
         "#",
-        "# fetchmail 6.4 cannot do OAuth (\"auth oauthbearer\" is a syntax error). Its \"plugin\"",
+        '# fetchmail 6.4 cannot do OAuth ("auth oauthbearer" is a syntax error). Its "plugin"',
         "# option runs a command per connection and speaks IMAP/POP3 over its stdin/stdout:",
         '# "oauth-helper preauth" logs in over TLS and hands fetchmail an authenticated session;',
         '# "auth ssh" tells fetchmail not to log in itself, and "sslproto \'\'" not to try STARTTLS',
@@ -519,7 +523,9 @@ def _aerc(targets: Sequence[Target]) -> str:
             ]
         out += [f"from = {t.account}", "default = INBOX"]
         if t.provider.sent_by_server:
-            out.append(f'# The server files what you send in "{t.provider.sent_by_server}": no copy-to.')
+            out.append(
+                f'# The server files what you send in "{t.provider.sent_by_server}": no copy-to.'
+            )
         else:
             out.append("copy-to = Sent")
     return "\n".join(out) + "\n"
@@ -548,8 +554,8 @@ def _curl(targets: Sequence[Target]) -> str:
         ),
         "set -eu",
         f"ACCOUNT={shlex.quote(t.account)}",
-        f"IMAP=\"{'imaps' if iport in IMPLICIT_TLS_PORTS else 'imap'}://{ihost}:{iport}\"",
-        f"SMTP=\"{'smtps' if sport in IMPLICIT_TLS_PORTS else 'smtp'}://{shost}:{sport}\"",
+        f'IMAP="{"imaps" if iport in IMPLICIT_TLS_PORTS else "imap"}://{ihost}:{iport}"',
+        f'SMTP="{"smtps" if sport in IMPLICIT_TLS_PORTS else "smtp"}://{shost}:{sport}"',
         f"CAFILE={SYSTEM_CAFILE}",
         "",
         "with_token() {",
@@ -615,7 +621,9 @@ CONTRIB_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "aerc/accounts.conf": ("aerc", ("gmail", "outlook")),
     "curl/oauth-mail.sh": ("curl", ("gmail",)),
 }
-_GENERATED = "# Generated from oauth_helper/snippet.py by scripts/gen-contrib: do not edit by hand.\n"
+_GENERATED = (
+    "# Generated from oauth_helper/snippet.py by scripts/gen-contrib: do not edit by hand.\n"
+)
 
 
 def contrib_files() -> dict[str, str]:

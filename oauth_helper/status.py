@@ -407,7 +407,11 @@ def render(report: dict[str, Any], config_exists: bool = True) -> str:
             row("grant", f"{verb} {span}: {g['explanation']}")
         sc = a["scopes"]
         if sc["granted"] is not None:
-            how = "" if sc["reported_by_provider"] else " (as requested: the provider did not list them)"
+            how = (
+                ""
+                if sc["reported_by_provider"]
+                else " (as requested: the provider did not list them)"
+            )
             row("scopes", " ".join(sc["granted"]) + how)
         at = a["access_token"]
         if at["cached"]:

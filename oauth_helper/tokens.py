@@ -40,9 +40,7 @@ class AccessToken:
         redact.register(self.token)  # whoever holds one must never print it by accident
 
 
-def usable(
-    cached: cache.CachedToken | None, account: Account, min_validity: float | None
-) -> bool:
+def usable(cached: cache.CachedToken | None, account: Account, min_validity: float | None) -> bool:
     """A cached token may be handed out: issued for this account's client and scopes, and not dying soon."""
     return (
         cached is not None

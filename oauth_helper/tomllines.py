@@ -90,7 +90,9 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
-def _scan_value(body: str, start: int, in_ml: str | None, depth: int) -> tuple[str | None, int, int]:
+def _scan_value(
+    body: str, start: int, in_ml: str | None, depth: int
+) -> tuple[str | None, int, int]:
     """Follow strings and brackets in body[start:]; returns (in_ml, depth, comment index or -1)."""
     i = start
     n = len(body)
@@ -179,7 +181,7 @@ def _header(body: str) -> tuple[tuple[str, ...], bool, int]:
             break
         i += 1
     key_text = body[start:i]
-    rest = body[i + (2 if array else 1):]
+    rest = body[i + (2 if array else 1) :]
     comment = rest.find("#")
     comment_at = (i + (2 if array else 1) + comment) if comment >= 0 else -1
     return _key_path(key_text), array, comment_at

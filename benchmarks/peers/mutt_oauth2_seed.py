@@ -33,9 +33,15 @@ def main(argv: list[str]) -> int:
         scope="mail offline_access",
     )
     expiration = datetime.fromtimestamp(float(expires_at or 0), tz=timezone.utc)
-    token = SavedToken(access_token_expiration=expiration, client_id=client_id, client_secret=None,
-                       email=email, registration=registration, access_token=access_token,
-                       refresh_token=refresh_token)
+    token = SavedToken(
+        access_token_expiration=expiration,
+        client_id=client_id,
+        client_secret=None,
+        email=email,
+        registration=registration,
+        access_token=access_token,
+        refresh_token=refresh_token,
+    )
     token.persist(username)
     import keyring
 

@@ -13,8 +13,9 @@ from .events import Event, Inbox
 _UNIX_DESKTOPLESS = ("linux", "freebsd", "openbsd", "netbsd", "dragonfly", "sunos")
 
 
-def unavailable_reason(environ: dict[str, str] | None = None, platform: str | None = None
-                       ) -> str | None:
+def unavailable_reason(
+    environ: dict[str, str] | None = None, platform: str | None = None
+) -> str | None:
     """Why no browser can be opened here (None if one probably can).
 
     >>> unavailable_reason({}, "linux")
@@ -26,7 +27,9 @@ def unavailable_reason(environ: dict[str, str] | None = None, platform: str | No
     plat = sys.platform if platform is None else platform
     if env.get("BROWSER", "").strip():
         return None
-    if plat.startswith(_UNIX_DESKTOPLESS) and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+    if plat.startswith(_UNIX_DESKTOPLESS) and not (
+        env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")
+    ):
         return "no graphical display ($DISPLAY and $WAYLAND_DISPLAY are unset)"
     return None
 
@@ -66,8 +69,9 @@ class ForwardingPage:
             f'<p><a href="{target}">Continue to the sign-in page</a></p>'
             f"<script>location.replace({script})</script></body></html>\n"
         )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(page)
         return pathlib.Path(path).as_uri()
@@ -127,8 +131,9 @@ def _run_commands(commands: list[str], url: str) -> tuple[bool, str]:
             argv.append(url)
         try:
             # The child's stdout is our stderr: a browser printing anything must not reach stdout.
-            done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
-                                  check=False)
+            done = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(), check=False
+            )
         except OSError as e:
             reason = f"{argv[0]}: {e.strerror or e}"
             continue

@@ -116,8 +116,7 @@ def code_from(callback: Callback, state: str, *, provider: Provider | None = Non
         )
     if callback.state != state:
         raise StateMismatch(
-            "the state parameter does not match this authorization (a URL from "
-            "another attempt?)"
+            "the state parameter does not match this authorization (a URL from another attempt?)"
         )
     if callback.iss is None and provider is not None and provider.iss_in_authorization_response:
         raise CallbackError(

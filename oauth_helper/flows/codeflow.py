@@ -27,8 +27,9 @@ COUNTDOWN_STEP = 5.0  # how often a terminal's "time left" is rewritten: visible
 WAITING_PROMPT = "Waiting for the browser; or paste the URL it ended on (or the code) here: "
 
 
-def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: str = "",
-                  interactive: bool = False) -> oauth.TokenResponse:
+def run_code_flow(
+    ctx: FlowContext, *, use_browser: bool, browser_unavailable: str = "", interactive: bool = False
+) -> oauth.TokenResponse:
     """Authorization code + PKCE: the browser flow, or the paste flow (listener running too)."""
     inbox: Inbox = queue.Queue()
     host, port, path = ctx.provider.redirect_host, ctx.port, REDIRECT_PATH
@@ -39,23 +40,32 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
         if port is not None and port != parts.port:
             raise UsageError(f"--port {port} contradicts redirect_uri {fixed}")
         port = parts.port
-    with Listener(inbox, port=port, path=path, both_families=host == "localhost") as listener, \
-            contextlib.ExitStack() as pages:
+    with (
+        Listener(inbox, port=port, path=path, both_families=host == "localhost") as listener,
+        contextlib.ExitStack() as pages,
+    ):
         redirect_uri = fixed or f"http://{host}:{listener.port}{path}"
         request = AuthorizationRequest.new()
         listener.state = request.state
-        url = request.url(ctx.provider, ctx.client_id, ctx.scopes,
-                          ctx.account if ctx.login_hint else None, redirect_uri,
-                          select_account=ctx.select_account)
+        url = request.url(
+            ctx.provider,
+            ctx.client_id,
+            ctx.scopes,
+            ctx.account if ctx.login_hint else None,
+            redirect_uri,
+            select_account=ctx.select_account,
+        )
         started = time.monotonic()
         deadline = started + ctx.timeout
         # A terminal shows the time left; the pending prompt's line is rewritten in place.
         countdown = interactive and sys.stderr.isatty()
         pasting = False
         if use_browser:
-            ctx.say(f"Opening a browser to sign in as {ctx.account}. If none opens, open this URL "
-                    f"in a browser on this machine:\n  {url}\nOr sign in anywhere and paste here "
-                    "the URL the browser ends on.")
+            ctx.say(
+                f"Opening a browser to sign in as {ctx.account}. If none opens, open this URL "
+                f"in a browser on this machine:\n  {url}\nOr sign in anywhere and paste here "
+                "the URL the browser ends on."
+            )
             # Never the URL itself on the browser's command line: see ForwardingPage.
             browser_mod.open_in_thread(pages.enter_context(browser_mod.ForwardingPage(url)), inbox)
             # A launcher that "succeeded" may have shown nothing (gio over SSH X forwarding, a
@@ -79,10 +89,12 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
                     f"no sign-in answer after {time.monotonic() - started:.0f} s; nothing was "
                     "stored. If the provider showed an error page instead of asking you to sign "
                     "in, the client ID (--client-id) or its registered redirect URI is usually "
-                    "wrong. Run the command again (--timeout S waits longer)")
+                    "wrong. Run the command again (--timeout S waits longer)"
+                )
             try:
-                event = inbox.get(timeout=min(remaining, COUNTDOWN_STEP) if countdown
-                                  else remaining)
+                event = inbox.get(
+                    timeout=min(remaining, COUNTDOWN_STEP) if countdown else remaining
+                )
             except queue.Empty:
                 if countdown:
                     paste.countdown(deadline - time.monotonic(), prompt)
@@ -96,10 +108,11 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
                 if not event.ok and not pasting:
                     if interactive:
                         ctx.say("")
-                    ctx.say(f"Could not open a browser ({event.detail}); continuing with the "
-                            "paste flow.")
-                    paste.start(ctx, url, listener.port, inbox, interactive=interactive,
-                                read=False)
+                    ctx.say(
+                        f"Could not open a browser ({event.detail}); continuing with the "
+                        "paste flow."
+                    )
+                    paste.start(ctx, url, listener.port, inbox, interactive=interactive, read=False)
                     pasting = True
                     prompt = paste.PROMPT
                 continue
@@ -108,8 +121,10 @@ def run_code_flow(ctx: FlowContext, *, use_browser: bool, browser_unavailable: s
                     continue  # no terminal to paste from: the browser's redirect still counts
                 if interactive:
                     ctx.say("")
-                raise CallbackError("stdin closed before a usable URL or code was pasted; "
-                                    "nothing was stored, run the command again")
+                raise CallbackError(
+                    "stdin closed before a usable URL or code was pasted; "
+                    "nothing was stored, run the command again"
+                )
             if event.kind == "paste" and event.text is not None:
                 if not event.text.strip():
                     paste.prompt_again(ctx, interactive)

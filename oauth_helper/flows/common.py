@@ -63,8 +63,9 @@ class FlowUnavailable(UsageError):
     """The chosen flow cannot be used with this provider (Google and the device flow)."""
 
 
-def exchange_code(ctx: FlowContext, code: str, code_verifier: str, redirect_uri: str,
-                  nonce: str | None = None) -> oauth.TokenResponse:
+def exchange_code(
+    ctx: FlowContext, code: str, code_verifier: str, redirect_uri: str, nonce: str | None = None
+) -> oauth.TokenResponse:
     """Trade an authorization code (+ PKCE verifier) for tokens; errors sorted like refresh errors.
 
     An id_token in the answer is validated (identity.validate) against `nonce`, the one the
@@ -102,8 +103,9 @@ def check_id_token(ctx: FlowContext, response: oauth.TokenResponse, nonce: str |
     if response.id_token:
         from .. import identity
 
-        identity.validate(identity.decode_claims(response.id_token), ctx.provider, ctx.client_id,
-                          nonce)
+        identity.validate(
+            identity.decode_claims(response.id_token), ctx.provider, ctx.client_id, nonce
+        )
 
 
 def _short(error: Exception) -> str:

@@ -51,11 +51,14 @@ def check_available(ctx: FlowContext) -> str:
     if not provider.device_flow:
         refusal = provider.device_flow_refusal or (
             f"provider {provider.name} does not support the device flow; use --flow browser "
-            "or --flow paste")
+            "or --flow paste"
+        )
         raise FlowUnavailable(refusal)
     if not provider.device_authorization_endpoint:
-        raise FlowUnavailable(f"provider {provider.name} has no device_authorization_endpoint; use "
-                              "--flow browser, or --flow paste on a machine without a browser")
+        raise FlowUnavailable(
+            f"provider {provider.name} has no device_authorization_endpoint; use "
+            "--flow browser, or --flow paste on a machine without a browser"
+        )
     return provider.device_authorization_endpoint
 
 
@@ -67,7 +70,8 @@ def request_codes(ctx: FlowContext) -> DeviceGrant:
     deadline = time.monotonic() + 2 * ctx.http_timeout
 
     response = oauth.with_retries(
-        lambda: _post_transient_checked(endpoint, form, ctx.http_timeout), deadline=deadline)
+        lambda: _post_transient_checked(endpoint, form, ctx.http_timeout), deadline=deadline
+    )
     data = json_object(response.body)
     if response.status != 200 or data is None:
         code = str(data.get("error", "")) if data else f"HTTP {response.status}"
@@ -80,10 +84,17 @@ def parse_grant(data: dict[str, Any], where: str) -> DeviceGrant:
     device_code = data.get("device_code")
     user_code = data.get("user_code")
     uri = data.get("verification_uri") or data.get("verification_url")  # Google spells it _url
-    if not (isinstance(device_code, str) and device_code and isinstance(user_code, str)
-            and user_code and _shown_url(uri)):
-        raise ProviderError(f"{where}: the device authorization answer lacks device_code, "
-                            "user_code or verification_uri")
+    if not (
+        isinstance(device_code, str)
+        and device_code
+        and isinstance(user_code, str)
+        and user_code
+        and _shown_url(uri)
+    ):
+        raise ProviderError(
+            f"{where}: the device authorization answer lacks device_code, "
+            "user_code or verification_uri"
+        )
     redact.register(device_code)
     complete = data.get("verification_uri_complete")
     return DeviceGrant(
@@ -92,25 +103,40 @@ def parse_grant(data: dict[str, Any], where: str) -> DeviceGrant:
         verification_uri=str(uri),
         verification_uri_complete=complete if _shown_url(complete) else None,
         expires_in=oauth.seconds(data.get("expires_in"), DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN),
-        interval=max(MIN_INTERVAL, oauth.seconds(data.get("interval"), DEFAULT_INTERVAL, MAX_INTERVAL)),
+        interval=max(
+            MIN_INTERVAL, oauth.seconds(data.get("interval"), DEFAULT_INTERVAL, MAX_INTERVAL)
+        ),
     )
 
 
-def run(ctx: FlowContext, *, sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic) -> oauth.TokenResponse:
+def run(
+    ctx: FlowContext,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> oauth.TokenResponse:
     """The whole device flow: codes on stderr, then poll until approved, denied or expired."""
     grant = request_codes(ctx)
-    lines = [f"To sign in as {ctx.account}, open {grant.verification_uri} on any device and "
-             f"enter the code: {grant.user_code}"]
+    lines = [
+        f"To sign in as {ctx.account}, open {grant.verification_uri} on any device and "
+        f"enter the code: {grant.user_code}"
+    ]
     if grant.verification_uri_complete:
         lines.append(f"(or open {grant.verification_uri_complete} , which carries the code)")
-    lines.append(f"Waiting for the approval (the code expires in {grant.expires_in / 60:.0f} min)...")
+    lines.append(
+        f"Waiting for the approval (the code expires in {grant.expires_in / 60:.0f} min)..."
+    )
     ctx.say("\n".join(lines))
     return poll(ctx, grant, sleep=sleep, clock=clock)
 
 
-def poll(ctx: FlowContext, grant: DeviceGrant, *, sleep: Callable[[float], None] = time.sleep,
-         clock: Callable[[], float] = time.monotonic) -> oauth.TokenResponse:
+def poll(
+    ctx: FlowContext,
+    grant: DeviceGrant,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> oauth.TokenResponse:
     """Poll the token endpoint every `interval` seconds, honouring slow_down (RFC 8628 §3.4-3.5)."""
     endpoint = ctx.provider.token_endpoint
     if endpoint is None:
@@ -125,7 +151,8 @@ def poll(ctx: FlowContext, grant: DeviceGrant, *, sleep: Callable[[float], None]
         sleep(interval)
         deadline = clock() + 2 * ctx.http_timeout
         response = oauth.with_retries(
-            lambda: _post_transient_checked(endpoint, form, ctx.http_timeout), deadline=deadline)
+            lambda: _post_transient_checked(endpoint, form, ctx.http_timeout), deadline=deadline
+        )
         data = json_object(response.body)
         error = str(data.get("error", "")) if data and response.status != 200 else ""
         if error == "authorization_pending":
@@ -134,8 +161,9 @@ def poll(ctx: FlowContext, grant: DeviceGrant, *, sleep: Callable[[float], None]
             interval += SLOW_DOWN_STEP
             continue
         if error in DECLINED:
-            raise AuthorizationDenied(f"the sign-in for code {grant.user_code} was declined "
-                                      f"({error}); nothing was stored")
+            raise AuthorizationDenied(
+                f"the sign-in for code {grant.user_code} was declined ({error}); nothing was stored"
+            )
         if error == "expired_token":
             raise _expired(grant)
         token = oauth.parse_token_response(response, oauth.host_of(endpoint))
@@ -147,16 +175,25 @@ def poll(ctx: FlowContext, grant: DeviceGrant, *, sleep: Callable[[float], None]
 def _post_transient_checked(endpoint: str, form: dict[str, str], timeout: float) -> http.Response:
     response = http.post_form(endpoint, form, timeout=timeout)
     if response.status in oauth.TRANSIENT_STATUS:
-        raise TransientError(f"{oauth.host_of(endpoint)} answered HTTP {response.status}; try again later")
+        raise TransientError(
+            f"{oauth.host_of(endpoint)} answered HTTP {response.status}; try again later"
+        )
     return response
 
 
 def _shown_url(value: object) -> bool:
     """An http(s) URL that is safe to print on a terminal (no spaces or control characters)."""
-    return (isinstance(value, str) and value.startswith(("https://", "http://"))
-            and value.isprintable() and not any(c.isspace() for c in value) and len(value) < 2048)
+    return (
+        isinstance(value, str)
+        and value.startswith(("https://", "http://"))
+        and value.isprintable()
+        and not any(c.isspace() for c in value)
+        and len(value) < 2048
+    )
 
 
 def _expired(grant: DeviceGrant) -> DeviceCodeExpired:
-    return DeviceCodeExpired(f"the code {grant.user_code} expired before the sign-in was approved "
-                             "(expired_token); run the command again for a new code")
+    return DeviceCodeExpired(
+        f"the code {grant.user_code} expired before the sign-in was approved "
+        "(expired_token); run the command again for a new code"
+    )

@@ -40,9 +40,6 @@ MAX_HANDLERS = 8  # browsers open a few connections at once; a flood must not ma
 _PORT_TRIES = 20  # ephemeral port free on 127.0.0.1 but taken on ::1: pick another
 
 
-
-
-
 class _Server(socketserver.ThreadingMixIn, HTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -96,11 +93,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         owner = peer_uid(self.connection)
         if owner is not None and owner != os.geteuid():
-            self._page(403, "Not your sign-in", (
-                "This answer came from a program of another user of this computer, so "
-                "oauth-helper will not use it. If you signed in from another account on this "
-                "computer yourself, copy this page's address from the address bar and paste "
-                "it into the terminal instead."))
+            self._page(
+                403,
+                "Not your sign-in",
+                (
+                    "This answer came from a program of another user of this computer, so "
+                    "oauth-helper will not use it. If you signed in from another account on this "
+                    "computer yourself, copy this page's address from the address bar and paste "
+                    "it into the terminal instead."
+                ),
+            )
             return
         status, title, text = self.server.listener.handle(self.path)
         self._page(status, title, text)
@@ -112,9 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _page(self, status: int, title: str, text: str) -> None:
         body = (
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>oauth-helper: "
-            f"{html.escape(title)}</title></head><body style=\"font-family: sans-serif; "
-            f"margin: 3em\"><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>oauth-helper: '
+            f'{html.escape(title)}</title></head><body style="font-family: sans-serif; '
+            f'margin: 3em"><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>'
         ).encode()
         try:
             self.send_response(status)
@@ -133,8 +135,14 @@ class _Handler(BaseHTTPRequestHandler):
 class Listener:
     """The redirect listener. Use as a context manager; callbacks arrive in `inbox` as Events."""
 
-    def __init__(self, inbox: Inbox, *, port: int | None = None, path: str = REDIRECT_PATH,
-                 both_families: bool = False) -> None:
+    def __init__(
+        self,
+        inbox: Inbox,
+        *,
+        port: int | None = None,
+        path: str = REDIRECT_PATH,
+        both_families: bool = False,
+    ) -> None:
         self.inbox = inbox
         self.path = path
         self.state: str | None = None  # set before the URL is shown; redirects must echo it
@@ -176,8 +184,12 @@ class Listener:
         else:
             raise UsageError("cannot find a port free on both 127.0.0.1 and ::1; choose --port")
         for server in self._servers:
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                             name="oauth-helper-redirect", daemon=True).start()
+            threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="oauth-helper-redirect",
+                daemon=True,
+            ).start()
         return self
 
     def _bind(self, family: socket.AddressFamily, host: str, port: int) -> _Server:
@@ -189,8 +201,10 @@ class Listener:
                 raise _NoIPv6() from None
             shown = f"[{host}]" if ":" in host else host
             if e.errno == errno.EADDRINUSE:
-                raise UsageError(f"port {port} on {shown} is in use; "
-                                 "choose another --port (or none for a free one)") from None
+                raise UsageError(
+                    f"port {port} on {shown} is in use; "
+                    "choose another --port (or none for a free one)"
+                ) from None
             raise UsageError(f"cannot listen on {shown}:{port}: {e.strerror or e}") from None
         server.listener = self
         server.slots = self._slots
@@ -212,27 +226,46 @@ class Listener:
         """Judge one request to the listener: (HTTP status, page title, page text)."""
         parts = urllib.parse.urlsplit(raw_path)
         if parts.path != self.path:
-            return 404, "Not found", "This is oauth-helper's sign-in listener; nothing else is here."
+            return (
+                404,
+                "Not found",
+                "This is oauth-helper's sign-in listener; nothing else is here.",
+            )
         try:
             callback = parse_query(parts.query)
         except CallbackError as e:
             return 400, "Not a sign-in answer", str(e)
         if self.state is None or callback.state != self.state:
-            return 400, "Not for this sign-in", (
-                "This answer does not belong to the sign-in oauth-helper is waiting for.")
+            return (
+                400,
+                "Not for this sign-in",
+                ("This answer does not belong to the sign-in oauth-helper is waiting for."),
+            )
         with self._lock:
             if self._done:
-                return 409, "Already done", "oauth-helper already received an answer; return to the terminal."
+                return (
+                    409,
+                    "Already done",
+                    "oauth-helper already received an answer; return to the terminal.",
+                )
             self._done = True
         if callback.code:
             redact.register(callback.code)
         self.inbox.put(Event("redirect", callback=callback))
         if callback.error is not None:
-            return 200, "Sign-in failed", (
-                f"The provider answered: {callback.error}. Return to the terminal for details.")
-        return 200, "Signed in", (
-            "oauth-helper received the authorization. You can close this window and return to "
-            "the terminal.")
+            return (
+                200,
+                "Sign-in failed",
+                (f"The provider answered: {callback.error}. Return to the terminal for details."),
+            )
+        return (
+            200,
+            "Signed in",
+            (
+                "oauth-helper received the authorization. You can close this window and return to "
+                "the terminal."
+            ),
+        )
 
 
 class _NoIPv6(Exception):

@@ -18,8 +18,16 @@ from .events import Event, Inbox
 PROMPT = "Paste the URL your browser ended on (or only the code): "
 
 
-def start(ctx: FlowContext, url: str, port: int, inbox: Inbox, *, interactive: bool,
-          stdin: TextIO | None = None, read: bool = True) -> None:
+def start(
+    ctx: FlowContext,
+    url: str,
+    port: int,
+    inbox: Inbox,
+    *,
+    interactive: bool,
+    stdin: TextIO | None = None,
+    read: bool = True,
+) -> None:
     """Show the URL and how to answer; unless `read` is False (a reader already runs), read
     stdin lines into the inbox in a daemon thread."""
     ctx.say(
@@ -38,8 +46,9 @@ def start(ctx: FlowContext, url: str, port: int, inbox: Inbox, *, interactive: b
 def listen(inbox: Inbox, stdin: TextIO | None = None) -> None:
     """Read stdin lines into the inbox in a daemon thread (every code flow accepts a paste)."""
     source = stdin if stdin is not None else sys.stdin
-    threading.Thread(target=_read_lines, args=(source, inbox), name="oauth-helper-paste",
-                     daemon=True).start()
+    threading.Thread(
+        target=_read_lines, args=(source, inbox), name="oauth-helper-paste", daemon=True
+    ).start()
 
 
 def prompt_again(ctx: FlowContext, interactive: bool) -> None:

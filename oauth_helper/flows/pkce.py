@@ -47,8 +47,16 @@ class AuthorizationRequest:
     def challenge(self) -> str:
         return challenge_for(self.verifier)
 
-    def url(self, provider: Provider, client_id: str, scopes: tuple[str, ...],
-            login_hint: str | None, redirect_uri: str, *, select_account: bool = False) -> str:
+    def url(
+        self,
+        provider: Provider,
+        client_id: str,
+        scopes: tuple[str, ...],
+        login_hint: str | None,
+        redirect_uri: str,
+        *,
+        select_account: bool = False,
+    ) -> str:
         """The authorization endpoint URL the user's browser must visit.
 
         `login_hint` None sends none (organisations whose sign-in page rejects hints);

@@ -191,6 +191,8 @@ def _explain(e: Exception) -> str:
         return no_keyring_reason()
     if name == "InitError":
         # The bus answered, but the collection could not be opened (locked, or never created).
-        return "the Secret Service could not open its default collection (locked or not created yet)"
+        return (
+            "the Secret Service could not open its default collection (locked or not created yet)"
+        )
     text = str(e).splitlines()[0][:160] if str(e) else ""
     return f"{name}: {text}" if text else name

@@ -45,4 +45,3 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., CertifiedServer]]:
 @pytest.fixture
 def server(start_server: Callable[..., CertifiedServer]) -> CertifiedServer:
     return start_server()
-

@@ -43,8 +43,14 @@ BROWSER = str(Path(__file__).resolve().parents[1] / "support" / "oidc_browser.py
 CONCURRENT = 6
 
 
-def setup_user(tmp_path: Path, server: CertifiedServer, *, scopes: str = '["mail", "offline_access"]',
-               login: str = ACCOUNT, extra: dict[str, str] | None = None) -> dict[str, str]:
+def setup_user(
+    tmp_path: Path,
+    server: CertifiedServer,
+    *,
+    scopes: str = '["mail", "offline_access"]',
+    login: str = ACCOUNT,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
     """A user whose config names the certified server by its issuer only (discovery does the rest)."""
     env = user_env(tmp_path)
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
@@ -55,14 +61,33 @@ def setup_user(tmp_path: Path, server: CertifiedServer, *, scopes: str = '["mail
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     scope_line = f"scopes = {scopes}\n" if scopes else ""
-    path.write_text(f'timeout = 10\n\n[providers.certified]\nissuer = "{server.issuer}"\n{scope_line}')
+    path.write_text(
+        f'timeout = 10\n\n[providers.certified]\nissuer = "{server.issuer}"\n{scope_line}'
+    )
     return env
 
 
-def authorize(env: dict[str, str], server: CertifiedServer, *args: str, input: bytes = b"",
-              timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
-    return run_cli(env, "authorize", ACCOUNT, "--provider", "certified", "--client-id",
-                   server.client_id, "--store", "file", *args, input=input, timeout=timeout)
+def authorize(
+    env: dict[str, str],
+    server: CertifiedServer,
+    *args: str,
+    input: bytes = b"",
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
+    return run_cli(
+        env,
+        "authorize",
+        ACCOUNT,
+        "--provider",
+        "certified",
+        "--client-id",
+        server.client_id,
+        "--store",
+        "file",
+        *args,
+        input=input,
+        timeout=timeout,
+    )
 
 
 def err(result: subprocess.CompletedProcess[bytes]) -> str:
@@ -109,17 +134,34 @@ def test_browser_flow_token_and_cache(tmp_path: Path, server: CertifiedServer) -
     again = token(env)
     assert again.stdout == first.stdout and server.events()["refresh"] == 0
     sasl = token(env, "--format", "xoauth2")
-    assert base64.b64decode(sasl.stdout) == f"user={ACCOUNT}\x01auth=Bearer {access}\x01\x01".encode()
+    assert (
+        base64.b64decode(sasl.stdout) == f"user={ACCOUNT}\x01auth=Bearer {access}\x01\x01".encode()
+    )
     print(f"certified server: {server.description}")
 
 
 def test_paste_flow(tmp_path: Path, server: CertifiedServer) -> None:
     saved = tmp_path / "address-bar.txt"
     env = setup_user(tmp_path, server, extra={"OIDC_BROWSER_SAVE": str(saved)})
-    process = subprocess.Popen([oauth_helper_cmd(), "authorize", ACCOUNT, "--provider", "certified",
-                                "--client-id", server.client_id, "--store", "file", "--flow",
-                                "paste"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            oauth_helper_cmd(),
+            "authorize",
+            ACCOUNT,
+            "--provider",
+            "certified",
+            "--client-id",
+            server.client_id,
+            "--store",
+            "file",
+            "--flow",
+            "paste",
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         url = read_until(process, re.compile(r"^\s+(http://127\.0\.0\.1:\d+/auth\?\S+)$"))
         subprocess.run([BROWSER, url], env=env, timeout=30, check=True)
@@ -135,10 +177,25 @@ def test_paste_flow(tmp_path: Path, server: CertifiedServer) -> None:
 
 def test_device_flow(tmp_path: Path, server: CertifiedServer) -> None:
     env = setup_user(tmp_path, server)
-    process = subprocess.Popen([oauth_helper_cmd(), "authorize", ACCOUNT, "--provider", "certified",
-                                "--client-id", server.client_id, "--store", "file", "--flow",
-                                "device"], env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            oauth_helper_cmd(),
+            "authorize",
+            ACCOUNT,
+            "--provider",
+            "certified",
+            "--client-id",
+            server.client_id,
+            "--store",
+            "file",
+            "--flow",
+            "device",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         url = read_until(process, re.compile(r"\(or open (http://\S+) , which carries the code\)"))
         subprocess.run([BROWSER, url], env=env, timeout=30, check=True)
@@ -152,10 +209,25 @@ def test_device_flow(tmp_path: Path, server: CertifiedServer) -> None:
 
 def test_device_flow_declined_is_77(tmp_path: Path, server: CertifiedServer) -> None:
     env = setup_user(tmp_path, server, extra={"OIDC_BROWSER_ABORT": "1"})
-    process = subprocess.Popen([oauth_helper_cmd(), "authorize", ACCOUNT, "--provider", "certified",
-                                "--client-id", server.client_id, "--store", "file", "--flow",
-                                "device"], env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            oauth_helper_cmd(),
+            "authorize",
+            ACCOUNT,
+            "--provider",
+            "certified",
+            "--client-id",
+            server.client_id,
+            "--store",
+            "file",
+            "--flow",
+            "device",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         url = read_until(process, re.compile(r"\(or open (http://\S+) , which carries the code\)"))
         subprocess.run([BROWSER, url], env=env, timeout=30, check=True)
@@ -165,8 +237,9 @@ def test_device_flow_declined_is_77(tmp_path: Path, server: CertifiedServer) -> 
     assert stored_refresh_token(env, ACCOUNT) is None
 
 
-def test_rotation_under_concurrency_one_refresh_no_replay(tmp_path: Path,
-                                                          server: CertifiedServer) -> None:
+def test_rotation_under_concurrency_one_refresh_no_replay(
+    tmp_path: Path, server: CertifiedServer
+) -> None:
     """N processes with no valid cached token: one refresh; the server never sees a replay."""
     env = setup_user(tmp_path, server)
     first_refresh_token = authorized(env, server)
@@ -214,9 +287,9 @@ def test_someone_else_signing_in_is_refused(tmp_path: Path, server: CertifiedSer
     assert_nothing_stored(env)
 
 
-def test_no_name_anywhere_is_refused_unless_accepted(tmp_path: Path,
-                                                     start_server: Callable[..., CertifiedServer]
-                                                     ) -> None:
+def test_no_name_anywhere_is_refused_unless_accepted(
+    tmp_path: Path, start_server: Callable[..., CertifiedServer]
+) -> None:
     """A server that does not know the email scope: nothing names the account (item 1)."""
     server = start_server(scopes="openid offline_access mail")
     env = setup_user(tmp_path, server)
@@ -230,8 +303,9 @@ def test_no_name_anywhere_is_refused_unless_accepted(tmp_path: Path,
     assert "Warning" in err(accepted) and stored_refresh_token(env, ACCOUNT) is not None
 
 
-def test_mail_scope_not_granted_is_refused(tmp_path: Path,
-                                           start_server: Callable[..., CertifiedServer]) -> None:
+def test_mail_scope_not_granted_is_refused(
+    tmp_path: Path, start_server: Callable[..., CertifiedServer]
+) -> None:
     """Issue 12 item 5: the server drops the scope it does not know. Before: exit 0."""
     server = start_server(scopes="openid offline_access email")
     env = setup_user(tmp_path, server)
@@ -250,8 +324,9 @@ def test_no_offline_access_is_78_with_the_fix(tmp_path: Path, server: CertifiedS
     assert_nothing_stored(env)
 
 
-def test_issuer_without_scopes_is_a_configuration_error(tmp_path: Path,
-                                                        server: CertifiedServer) -> None:
+def test_issuer_without_scopes_is_a_configuration_error(
+    tmp_path: Path, server: CertifiedServer
+) -> None:
     """Issue 12 item 9: before, only `openid email` was asked for, silently."""
     env = setup_user(tmp_path, server, scopes="")
     result = authorize(env, server)
@@ -261,15 +336,34 @@ def test_issuer_without_scopes_is_a_configuration_error(tmp_path: Path,
     assert_nothing_stored(env)
 
 
-def test_authorization_response_without_iss_is_refused(tmp_path: Path,
-                                                       server: CertifiedServer) -> None:
+def test_authorization_response_without_iss_is_refused(
+    tmp_path: Path, server: CertifiedServer
+) -> None:
     """Issue 12 item 4, RFC 9207: the server advertises `iss`; the response lost it."""
-    env = setup_user(tmp_path, server, extra={"OIDC_BROWSER_DROP": "iss", "OIDC_BROWSER_SAVE":
-                                              str(tmp_path / "url.txt")})
-    process = subprocess.Popen([oauth_helper_cmd(), "authorize", ACCOUNT, "--provider", "certified",
-                                "--client-id", server.client_id, "--store", "file", "--flow",
-                                "paste"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    env = setup_user(
+        tmp_path,
+        server,
+        extra={"OIDC_BROWSER_DROP": "iss", "OIDC_BROWSER_SAVE": str(tmp_path / "url.txt")},
+    )
+    process = subprocess.Popen(
+        [
+            oauth_helper_cmd(),
+            "authorize",
+            ACCOUNT,
+            "--provider",
+            "certified",
+            "--client-id",
+            server.client_id,
+            "--store",
+            "file",
+            "--flow",
+            "paste",
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         url = read_until(process, re.compile(r"^\s+(http://127\.0\.0\.1:\d+/auth\?\S+)$"))
         subprocess.run([BROWSER, url], env=env, timeout=30, check=True)
@@ -288,12 +382,30 @@ def test_authorization_response_without_iss_is_refused(tmp_path: Path,
 
 def test_pasted_url_without_state_is_refused(tmp_path: Path, server: CertifiedServer) -> None:
     """Issue 12 item 4: the pasted URL had its state removed. Before: accepted."""
-    env = setup_user(tmp_path, server, extra={"OIDC_BROWSER_DROP": "state", "OIDC_BROWSER_SAVE":
-                                              str(tmp_path / "url.txt")})
-    process = subprocess.Popen([oauth_helper_cmd(), "authorize", ACCOUNT, "--provider", "certified",
-                                "--client-id", server.client_id, "--store", "file", "--flow",
-                                "paste"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    env = setup_user(
+        tmp_path,
+        server,
+        extra={"OIDC_BROWSER_DROP": "state", "OIDC_BROWSER_SAVE": str(tmp_path / "url.txt")},
+    )
+    process = subprocess.Popen(
+        [
+            oauth_helper_cmd(),
+            "authorize",
+            ACCOUNT,
+            "--provider",
+            "certified",
+            "--client-id",
+            server.client_id,
+            "--store",
+            "file",
+            "--flow",
+            "paste",
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         url = read_until(process, re.compile(r"^\s+(http://127\.0\.0\.1:\d+/auth\?\S+)$"))
         subprocess.run([BROWSER, url], env=env, timeout=30, check=True)
@@ -320,8 +432,20 @@ def test_consent_declined_is_77(tmp_path: Path, server: CertifiedServer) -> None
 
 def test_wrong_client_is_78(tmp_path: Path, server: CertifiedServer) -> None:
     env = setup_user(tmp_path, server)
-    result = run_cli(env, "authorize", ACCOUNT, "--provider", "certified", "--client-id",
-                     "no-such-client", "--store", "file", "--flow", "device", timeout=60)
+    result = run_cli(
+        env,
+        "authorize",
+        ACCOUNT,
+        "--provider",
+        "certified",
+        "--client-id",
+        "no-such-client",
+        "--store",
+        "file",
+        "--flow",
+        "device",
+        timeout=60,
+    )
     assert result.returncode == 78, err(result)
     assert "invalid_client" in err(result)
     assert_nothing_stored(env)
@@ -330,8 +454,9 @@ def test_wrong_client_is_78(tmp_path: Path, server: CertifiedServer) -> None:
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def read_until(process: subprocess.Popen[bytes], pattern: re.Pattern[str], timeout: float = 30
-               ) -> str:
+def read_until(
+    process: subprocess.Popen[bytes], pattern: re.Pattern[str], timeout: float = 30
+) -> str:
     """Read the CLI's stderr until a line matches; the first group of the match."""
     assert process.stderr is not None
     deadline = time.monotonic() + timeout
@@ -350,7 +475,9 @@ def read_until(process: subprocess.Popen[bytes], pattern: re.Pattern[str], timeo
             found = pattern.search(line)
             if found:
                 return found.group(1)
-    raise AssertionError(f"no line matching {pattern.pattern!r} in: {seen.decode(errors='replace')}")
+    raise AssertionError(
+        f"no line matching {pattern.pattern!r} in: {seen.decode(errors='replace')}"
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -360,4 +487,3 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
             stream.close()
-

@@ -234,7 +234,9 @@ def test_aerc_reads_and_sends(
         quit_aerc(tmux)
 
 
-def test_aerc_snippet_reads_and_sends(tmp_path: Path, provider: LocalProvider, bed: MailBed) -> None:
+def test_aerc_snippet_reads_and_sends(
+    tmp_path: Path, provider: LocalProvider, bed: MailBed
+) -> None:
     """`oauth-helper snippet aerc` for a Google account: OAUTHBEARER for IMAP and SMTPS."""
     env = make_flavoured_account(tmp_path, provider, GMAIL, "google")
     accounts = render_snippet(

@@ -61,7 +61,10 @@ def mbsyncrc(tmp_path: Path, bed: MailBed, env: dict[str, str] | None = None) ->
 
 # The shipped file for a local-provider account; the snippet for a Google account.
 SOURCES = pytest.mark.parametrize(
-    ("env", "snippet"), [("local", False), ("google", True)], indirect=["env"], ids=["contrib", "snippet"]
+    ("env", "snippet"),
+    [("local", False), ("google", True)],
+    indirect=["env"],
+    ids=["contrib", "snippet"],
 )
 
 

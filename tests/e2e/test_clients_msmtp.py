@@ -103,7 +103,9 @@ def test_msmtp_sends_with_the_snippet(
         del subs["port 465"]
     rc = msmtprc(tmp_path, bed, render_snippet(env, "msmtp", GMAIL, subs))
     subject = f"msmtp snippet {label}"
-    result = run_client([msmtp, "-C", str(rc), "-a", label, RCPT], env, input=message(GMAIL, subject))
+    result = run_client(
+        [msmtp, "-C", str(rc), "-a", label, RCPT], env, input=message(GMAIL, subject)
+    )
     assert result.returncode == 0, outcome(result)
     assert [m["Subject"] for m in bed.wait_delivered(RCPT)] == [subject]
     bed.wait_for_log(f"user=<{GMAIL}>, method={mechanism}")

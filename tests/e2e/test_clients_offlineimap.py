@@ -41,9 +41,7 @@ def offlineimap(
     if snippet:
         text = render_snippet(env, "offlineimap", ACCOUNT, server)
     else:
-        text = render_contrib(
-            "offlineimap/offlineimaprc", {**server, "alice@gmail.com": ACCOUNT}
-        )
+        text = render_contrib("offlineimap/offlineimaprc", {**server, "alice@gmail.com": ACCOUNT})
     path = tmp_path / "offlineimaprc"
     path.write_text(text)
     return [require_binary("offlineimap"), "-c", str(path), "-o", "-u", "basic"]

@@ -171,9 +171,7 @@ def test_send_email_with_the_snippet(
     smtp, as for any custom server): only the CA is substituted; the helper is the absolute
     path of the installed git-credential-oauth-helper."""
     smtp = f'smtp = "{bed.host}:{bed.submission_port}"'
-    env = git_env(
-        make_flavoured_account(tmp_path, provider, ACCOUNT, flavour, account_extra=smtp)
-    )
+    env = git_env(make_flavoured_account(tmp_path, provider, ACCOUNT, flavour, account_extra=smtp))
     text = render_snippet(env, "git", ACCOUNT, {CAFILE_LINE: f"smtpSSLCertPath = {bed.cafile}"})
     assert "helper = /" in text and "git-credential-oauth-helper" in text
     install(env, "snippet.gitconfig", text)

@@ -64,11 +64,15 @@ def test_dead_token_confirmed_by_the_provider_is_dropped_from_the_cache(
 
 
 def test_introspection_refusing_our_client_is_not_a_dead_token(
-    env: dict[str, str], bed: MailBed, mail_provider: LocalProvider,
+    env: dict[str, str],
+    bed: MailBed,
+    mail_provider: LocalProvider,
     invalid_client_introspection: str,
 ) -> None:
     path = config_file(env)
-    text = path.read_text().replace(mail_provider.introspection_endpoint, invalid_client_introspection)
+    text = path.read_text().replace(
+        mail_provider.introspection_endpoint, invalid_client_introspection
+    )
     path.write_text(text)
     assert run_cli(env, "token", ACCOUNT).returncode == 0
     revoke_token(mail_provider.revocation_endpoint, cached_token(env), CLIENT)

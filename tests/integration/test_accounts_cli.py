@@ -13,7 +13,9 @@ ALICE = "alice@example.test"
 BOB = "bob@example.test"
 
 
-def test_accounts_lists_the_configured_ones_in_order(tmp_path: Path, provider: LocalProvider) -> None:
+def test_accounts_lists_the_configured_ones_in_order(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     env = make_account(tmp_path, provider, BOB, seed=False)
     env = make_account(tmp_path, provider, ALICE, seed=False, env=env)
     done = run_cli(env, "accounts")
@@ -58,7 +60,9 @@ def test_nothing_close_gets_the_authorize_hint(tmp_path: Path, provider: LocalPr
     assert "did you mean" not in err and "run: oauth-helper authorize zz@other.example" in err
 
 
-def test_the_first_token_of_a_real_account_still_works(tmp_path: Path, provider: LocalProvider) -> None:
+def test_the_first_token_of_a_real_account_still_works(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     env = make_account(tmp_path, provider, ALICE)
     first = run_cli(env, "token", ALICE)
     assert first.returncode == 0, first.stderr

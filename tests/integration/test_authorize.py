@@ -43,8 +43,9 @@ store = "file"
 """
 
 
-def setup_env(tmp_path: Path, provider: LocalProvider, *, text: str = "",
-              browser: str | None = FAKE_BROWSER) -> dict[str, str]:
+def setup_env(
+    tmp_path: Path, provider: LocalProvider, *, text: str = "", browser: str | None = FAKE_BROWSER
+) -> dict[str, str]:
     """A user with the local provider in the config (and `text` before it), no account yet."""
     provider.register_client(CLIENT)
     env = user_env(tmp_path)
@@ -59,10 +60,24 @@ def setup_env(tmp_path: Path, provider: LocalProvider, *, text: str = "",
     return env
 
 
-def authorize(env: dict[str, str], *args: str, account: str = ACCOUNT, input: bytes = b"",
-              ) -> subprocess.CompletedProcess[bytes]:
-    return run_cli(env, "authorize", account, "--provider", "local", "--client-id", CLIENT,
-                   *args, input=input, timeout=30)
+def authorize(
+    env: dict[str, str],
+    *args: str,
+    account: str = ACCOUNT,
+    input: bytes = b"",
+) -> subprocess.CompletedProcess[bytes]:
+    return run_cli(
+        env,
+        "authorize",
+        account,
+        "--provider",
+        "local",
+        "--client-id",
+        CLIENT,
+        *args,
+        input=input,
+        timeout=30,
+    )
 
 
 def ok(result: subprocess.CompletedProcess[bytes]) -> str:
@@ -100,7 +115,10 @@ def test_browser_flow_end_to_end(tmp_path: Path, provider: LocalProvider) -> Non
     assert provider.unexpected == []  # the provider checked S256, state, redirect_uri, verifier
     assert "200 http://127.0.0.1:" in log.read_text()  # the browser saw our success page
     text = config_file(env).read_text()
-    assert f'[accounts."{ACCOUNT}"]\nprovider = "local"\nclient_id = "{CLIENT}"\nstore = "file"\n' in text
+    assert (
+        f'[accounts."{ACCOUNT}"]\nprovider = "local"\nclient_id = "{CLIENT}"\nstore = "file"\n'
+        in text
+    )
     assert stored_refresh_token(env, ACCOUNT) is not None
     # authorize cached the access token it got: `token` serves it without a request
     cached = run_cli(env, "token", ACCOUNT)
@@ -118,8 +136,9 @@ def test_browser_with_arguments_and_percent_s(tmp_path: Path, provider: LocalPro
     token_works(env, provider)
 
 
-def test_error_in_callback_is_reported_and_nothing_stored(tmp_path: Path,
-                                                          provider: LocalProvider) -> None:
+def test_error_in_callback_is_reported_and_nothing_stored(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     env = make_account(tmp_path, provider, ACCOUNT, client_id=CLIENT, provider_name="local")
     env["BROWSER"] = FAKE_BROWSER
     env["PYTHON_KEYRING_BACKEND"] = NO_KEYRING
@@ -165,8 +184,21 @@ def test_timeout_waiting_for_the_browser(tmp_path: Path, provider: LocalProvider
 
 def start(env: dict[str, str], *args: str, account: str = ACCOUNT) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [oauth_helper_cmd(), "authorize", account, "--provider", "local", "--client-id", CLIENT,
-         *args], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            oauth_helper_cmd(),
+            "authorize",
+            account,
+            "--provider",
+            "local",
+            "--client-id",
+            CLIENT,
+            *args,
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def read_authorize_url(proc: subprocess.Popen[bytes]) -> str:
@@ -254,9 +286,25 @@ def test_paste_flow_completes_through_the_listener(tmp_path: Path, provider: Loc
 
 def start_device(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [oauth_helper_cmd(), "authorize", ACCOUNT, "--provider", "local", "--client-id", CLIENT,
-         "--flow", "device", "--store", "file", *extra],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            oauth_helper_cmd(),
+            "authorize",
+            ACCOUNT,
+            "--provider",
+            "local",
+            "--client-id",
+            CLIENT,
+            "--flow",
+            "device",
+            "--store",
+            "file",
+            *extra,
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def wait_for_device(provider: LocalProvider, polls: int = 0) -> str:
@@ -287,8 +335,9 @@ def test_device_flow_with_pending_and_slow_down(tmp_path: Path, provider: LocalP
 
 
 @pytest.mark.parametrize(("how", "word"), [("deny", "declined"), ("expire", "expired")])
-def test_device_flow_denied_or_expired_exits_77(tmp_path: Path, provider: LocalProvider,
-                                                how: str, word: str) -> None:
+def test_device_flow_denied_or_expired_exits_77(
+    tmp_path: Path, provider: LocalProvider, how: str, word: str
+) -> None:
     env = setup_env(tmp_path, provider)
     provider.device_interval = 0.1
     proc = start_device(env)
@@ -304,8 +353,17 @@ def test_device_flow_denied_or_expired_exits_77(tmp_path: Path, provider: LocalP
 
 def test_google_refuses_the_device_flow_up_front(tmp_path: Path, provider: LocalProvider) -> None:
     env = setup_env(tmp_path, provider)
-    result = run_cli(env, "authorize", "carol@gmail.com", "--flow", "device", "--client-id", "x",
-                     "--client-secret", "y-secret")
+    result = run_cli(
+        env,
+        "authorize",
+        "carol@gmail.com",
+        "--flow",
+        "device",
+        "--client-id",
+        "x",
+        "--client-secret",
+        "y-secret",
+    )
     assert result.returncode == 64
     err = result.stderr.decode()
     assert "Google does not allow mail scopes in the device flow" in err and "--flow browser" in err
@@ -315,8 +373,9 @@ def test_google_refuses_the_device_flow_up_front(tmp_path: Path, provider: Local
 # -- identity -------------------------------------------------------------------------------------
 
 
-def test_identity_mismatch_is_refused_and_nothing_stored(tmp_path: Path,
-                                                         provider: LocalProvider) -> None:
+def test_identity_mismatch_is_refused_and_nothing_stored(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     env = make_account(tmp_path, provider, ACCOUNT, client_id=CLIENT, provider_name="local")
     env["BROWSER"] = FAKE_BROWSER
     before = stored_refresh_token(env, ACCOUNT)
@@ -355,8 +414,9 @@ def test_config_kept_across_three_authorizations(tmp_path: Path, provider: Local
     ok(authorize(env, "--store", "file"))
     first = config_file(env).read_text()
     assert first.startswith(original)  # everything the user wrote, byte for byte, in order
-    assert first[len(original):] == (f'\n[accounts."{ACCOUNT}"]\nprovider = "local"\n'
-                                     f'client_id = "{CLIENT}"\nstore = "file"\n')
+    assert first[len(original) :] == (
+        f'\n[accounts."{ACCOUNT}"]\nprovider = "local"\nclient_id = "{CLIENT}"\nstore = "file"\n'
+    )
     ok(authorize(env))
     assert config_file(env).read_text() == first  # nothing to change: byte-identical
     # A third authorization with another user signed in, accepted on purpose: only that line is added.
@@ -367,8 +427,9 @@ def test_config_kept_across_three_authorizations(tmp_path: Path, provider: Local
     token_works(env, provider)
 
 
-def test_issuer_only_provider_and_default_file_store(tmp_path: Path,
-                                                     provider: LocalProvider) -> None:
+def test_issuer_only_provider_and_default_file_store(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     # A config holding only a provider known by its issuer (endpoints from discovery), no
     # account yet, no keyring: the file store is chosen and announced with its path.
     provider.register_client(CLIENT)
@@ -378,7 +439,9 @@ def test_issuer_only_provider_and_default_file_store(tmp_path: Path,
     env.pop("TERM", None)
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
-    original = f'[providers.local]\nissuer = "{provider.issuer}"\nscopes = ["mail", "offline_access"]'
+    original = (
+        f'[providers.local]\nissuer = "{provider.issuer}"\nscopes = ["mail", "offline_access"]'
+    )
     path.write_text(original)  # no final newline: the new table still starts on its own line
     err = ok(authorize(env))
     assert "No usable keyring" in err and "oauth-helper/alice@example.com.json" in err
@@ -415,8 +478,9 @@ def test_unknown_provider_without_terminal_names_the_flag(tmp_path: Path) -> Non
 # -- secrets and Google ---------------------------------------------------------------------------
 
 
-def test_google_secret_kept_in_the_store_and_no_secret_on_stderr(tmp_path: Path,
-                                                                   provider: LocalProvider) -> None:
+def test_google_secret_kept_in_the_store_and_no_secret_on_stderr(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     # Google's endpoints pointed at the local provider: a confidential desktop client.
     provider.register_client("g-client", "GOCSPX-test-secret")
     env = user_env(tmp_path)
@@ -427,12 +491,28 @@ def test_google_secret_kept_in_the_store_and_no_secret_on_stderr(tmp_path: Path,
     path.parent.mkdir(parents=True, exist_ok=True)
     # The issuer too: the redirect's iss= (RFC 9207) is checked against it.
     path.write_text(provider_config(provider, "google", extra=f'issuer = "{provider.issuer}"'))
-    result = run_cli(env, "--debug", "authorize", ACCOUNT, "--provider", "google", "--client-id",
-                     "g-client", "--client-secret", "GOCSPX-test-secret", "--store", "file")
+    result = run_cli(
+        env,
+        "--debug",
+        "authorize",
+        ACCOUNT,
+        "--provider",
+        "google",
+        "--client-id",
+        "g-client",
+        "--client-secret",
+        "GOCSPX-test-secret",
+        "--store",
+        "file",
+    )
     err = ok(result)
     body = provider.last_token_response or {}
-    for secret in ("GOCSPX-test-secret", body["access_token"], body["refresh_token"],
-                   body["id_token"]):
+    for secret in (
+        "GOCSPX-test-secret",
+        body["access_token"],
+        body["refresh_token"],
+        body["id_token"],
+    ):
         assert secret not in err
     assert provider.login_hints == [ACCOUNT]
     query = provider.last_authorize or {}
@@ -471,8 +551,9 @@ def test_localhost_redirect_and_fixed_port(tmp_path: Path, provider: LocalProvid
     token_works(env, provider)
 
 
-def test_without_id_token_the_userinfo_endpoint_names_the_user(tmp_path: Path,
-                                                               provider: LocalProvider) -> None:
+def test_without_id_token_the_userinfo_endpoint_names_the_user(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     env = setup_env(tmp_path, provider)
     path = config_file(env)
     path.write_text(path.read_text() + "identity_scopes = []\n")  # no openid: no id_token

@@ -108,8 +108,9 @@ def test_error_callback_gets_a_failure_page(listener: Listener) -> None:
 
 
 def test_methods_other_than_get_are_refused(listener: Listener) -> None:
-    request = urllib.request.Request(f"http://127.0.0.1:{listener.port}/?code=x&state={STATE}",
-                                     data=b"", method="POST")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{listener.port}/?code=x&state={STATE}", data=b"", method="POST"
+    )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with pytest.raises(urllib.error.HTTPError) as caught:
         opener.open(request, timeout=5)

@@ -41,8 +41,11 @@ class MicrosoftLikeImap(_Listener):
                 verb = rest.split(" ", 1)[0].upper()
                 self.commands.append(verb)
                 if verb == "CAPABILITY":
-                    tls.sendall(b"* CAPABILITY IMAP4rev1 AUTH=XOAUTH2 SASL-IR\r\n"
-                                + tag.encode() + b" OK done\r\n")
+                    tls.sendall(
+                        b"* CAPABILITY IMAP4rev1 AUTH=XOAUTH2 SASL-IR\r\n"
+                        + tag.encode()
+                        + b" OK done\r\n"
+                    )
                 elif verb == "AUTHENTICATE":
                     if len(rest.split()) < 3:  # no initial response: ask for it
                         tls.sendall(b"+ \r\n")
@@ -60,10 +63,13 @@ class MicrosoftLikeImap(_Listener):
         return ssl.create_default_context(cafile=str(self.cert))
 
 
-@pytest.mark.parametrize(("answer", "status"), [
-    (NOT_CONNECTED, check.REJECTED),
-    (b"OK [READ-ONLY] EXAMINE completed.", check.PASS),
-])
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        (NOT_CONNECTED, check.REJECTED),
+        (b"OK [READ-ONLY] EXAMINE completed.", check.PASS),
+    ],
+)
 def test_imap_pass_needs_a_mailbox_that_opens(answer: bytes, status: str) -> None:
     # Before: PASS right after AUTHENTICATE, whatever the next command would have said.
     with MicrosoftLikeImap(answer) as server:

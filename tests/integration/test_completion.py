@@ -95,7 +95,9 @@ def fish_complete(env: dict[str, str], script: Path, line: str) -> set[str]:
 
 def test_contrib_completion_is_the_generated_script() -> None:
     for relpath, text in completion.contrib_files(build_parser()).items():
-        assert (ROOT / "contrib" / relpath).read_text() == text, f"run scripts/gen-contrib ({relpath})"
+        assert (ROOT / "contrib" / relpath).read_text() == text, (
+            f"run scripts/gen-contrib ({relpath})"
+        )
 
 
 def test_bash(env: dict[str, str], tmp_path: Path) -> None:
@@ -112,9 +114,11 @@ def test_bash(env: dict[str, str], tmp_path: Path) -> None:
         assert bash_complete(env, script, name, "") == set(ACCOUNTS), name
     assert bash_complete(env, script, "refresh", ACCOUNTS[0], "") == set(ACCOUNTS)
     assert bash_complete(env, script, "--config", "x", "tok") == {"token"}
-    assert bash_complete(env, script, "snippet", "") == set(completion.spec(build_parser()).commands[
-        [c.name for c in completion.spec(build_parser()).commands].index("snippet")
-    ].positionals[0])
+    assert bash_complete(env, script, "snippet", "") == set(
+        completion.spec(build_parser())
+        .commands[[c.name for c in completion.spec(build_parser()).commands].index("snippet")]
+        .positionals[0]
+    )
     assert bash_complete(env, script, "snippet", "mutt", "") == set(ACCOUNTS)
     assert bash_complete(env, script, "token", "--format", "json", "a") == {ACCOUNTS[1]}
     assert bash_complete(env, script, "token", ACCOUNTS[0], "") == set()
@@ -145,7 +149,7 @@ def test_zsh_parses_and_lists_every_option(env: dict[str, str], tmp_path: Path) 
         found = re.search(rf"^\s+{re.escape(name)}\) opts=\(([^)]*)\)", text, re.M)
         assert found, name
         assert {f for f in found.group(1).split() if f.startswith("--")} == long_options(sub)
-    assert 'oauth-helper accounts 2>/dev/null' in text
+    assert "oauth-helper accounts 2>/dev/null" in text
 
 
 def test_manpage_is_package_data(env: dict[str, str]) -> None:

@@ -30,8 +30,9 @@ def refused(result: object, code: int) -> str:
 
 
 @pytest.mark.parametrize("token_type", ["DPoP", "mac", "N_A"])
-def test_authorize_refuses_a_token_that_is_not_bearer(tmp_path: Path, provider: LocalProvider,
-                                                      token_type: str) -> None:
+def test_authorize_refuses_a_token_that_is_not_bearer(
+    tmp_path: Path, provider: LocalProvider, token_type: str
+) -> None:
     # Item 6. Before: exit 0 and the DPoP token printed by `token` as if it were a bearer token.
     env = setup_env(tmp_path, provider)
     provider.token_response_extra = {"token_type": token_type}
@@ -40,8 +41,9 @@ def test_authorize_refuses_a_token_that_is_not_bearer(tmp_path: Path, provider: 
     assert stored_refresh_token(env, ACCOUNT) is None
 
 
-def test_bearer_is_case_insensitive_and_may_be_missing(tmp_path: Path,
-                                                       provider: LocalProvider) -> None:
+def test_bearer_is_case_insensitive_and_may_be_missing(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     env = setup_env(tmp_path, provider)
     provider.token_response_extra = {"token_type": "bearer"}
     refused(authorize(env, "--store", "file"), 0)
@@ -50,8 +52,9 @@ def test_bearer_is_case_insensitive_and_may_be_missing(tmp_path: Path,
     assert forced.returncode == 0, forced.stderr.decode()
 
 
-def test_refresh_refuses_a_token_that_is_not_bearer(tmp_path: Path,
-                                                    provider: LocalProvider) -> None:
+def test_refresh_refuses_a_token_that_is_not_bearer(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     env = make_account(tmp_path, provider, ACCOUNT)
     provider.token_response_extra = {"token_type": "DPoP"}
     text = refused(run_cli(env, "token", ACCOUNT), 78)
@@ -60,8 +63,9 @@ def test_refresh_refuses_a_token_that_is_not_bearer(tmp_path: Path,
     assert stored_refresh_token(env, ACCOUNT) is not None  # the grant is kept
 
 
-def test_google_granular_consent_without_gmail_is_refused(tmp_path: Path,
-                                                          provider: LocalProvider) -> None:
+def test_google_granular_consent_without_gmail_is_refused(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     # Item 5: the user unticked Gmail; the provider grants openid email only. Before: exit 0.
     env = setup_env(tmp_path, provider)
     provider.token_response_extra = {"scope": "openid email offline_access"}
@@ -76,8 +80,9 @@ def test_scope_absent_means_as_requested(tmp_path: Path, provider: LocalProvider
     refused(authorize(env, "--store", "file"), 0)
 
 
-def test_microsoft_device_flow_authorization_declined_is_77(tmp_path: Path,
-                                                            provider: LocalProvider) -> None:
+def test_microsoft_device_flow_authorization_declined_is_77(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     # Item 7. Before: exit 78 ("refused the request") where the README promises 77.
     env = setup_env(tmp_path, provider)
     provider.device_interval = 0.1
@@ -90,15 +95,19 @@ def test_microsoft_device_flow_authorization_declined_is_77(tmp_path: Path,
     assert stored_refresh_token(env, ACCOUNT) is None
 
 
-@pytest.mark.parametrize(("claims", "words"), [
-    ({"aud": "another-client"}, "not for this client"),
-    ({"iss": "https://evil.example"}, "issued by"),
-    ({"exp": 1_000_000}, "expired"),
-    ({"nonce": None}, "no nonce"),
-    ({"azp": "another-client"}, "another party"),
-])
-def test_id_token_checked_per_oidc_core(tmp_path: Path, provider: LocalProvider,
-                                        claims: dict[str, object], words: str) -> None:
+@pytest.mark.parametrize(
+    ("claims", "words"),
+    [
+        ({"aud": "another-client"}, "not for this client"),
+        ({"iss": "https://evil.example"}, "issued by"),
+        ({"exp": 1_000_000}, "expired"),
+        ({"nonce": None}, "no nonce"),
+        ({"azp": "another-client"}, "another party"),
+    ],
+)
+def test_id_token_checked_per_oidc_core(
+    tmp_path: Path, provider: LocalProvider, claims: dict[str, object], words: str
+) -> None:
     # Item 3. Before: all of these were accepted (only a wrong nonce was refused).
     env = setup_env(tmp_path, provider)
     provider.id_token_claims_extra = claims

@@ -34,8 +34,12 @@ class _Discovery(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/m365.example/v2.0/.well-known/openid-configuration":
-            body = json.dumps({"issuer": f"https://login.microsoftonline.com/{TENANT}/v2.0",
-                               "token_endpoint": "https://x.invalid/token"}).encode()
+            body = json.dumps(
+                {
+                    "issuer": f"https://login.microsoftonline.com/{TENANT}/v2.0",
+                    "token_endpoint": "https://x.invalid/token",
+                }
+            ).encode()
             self.send_response(200)
         else:
             body = json.dumps({"error": "invalid_tenant"}).encode()
@@ -82,8 +86,9 @@ def env_vars(lookups: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[s
         ("unknown.example", None, None, "the domain does not exist"),
     ],
 )
-def test_detect(env_vars: dict[str, str], domain: str, provider: str | None, tenant: str | None,
-                said: str) -> None:
+def test_detect(
+    env_vars: dict[str, str], domain: str, provider: str | None, tenant: str | None, said: str
+) -> None:
     found = detect.detect(domain, timeout=5)
     assert (found.provider, found.tenant) == (provider, tenant)
     assert said in found.how, found.how
@@ -104,7 +109,11 @@ def test_a_dead_name_server_is_cannot_tell(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def user(tmp_path: Path, lookups: dict[str, str], extra: str = "") -> dict[str, str]:
-    env = {**user_env(tmp_path), **lookups, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    env = {
+        **user_env(tmp_path),
+        **lookups,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("timeout = 5\n\n" + extra)
@@ -120,8 +129,9 @@ def test_authorize_microsoft_365_domain_records_the_tenant(
     # The built-in Microsoft provider, its endpoints served by the local provider.
     env = user(tmp_path, lookups, provider_config(provider, "microsoft"))
     env["BROWSER"] = FAKE_BROWSER
-    done = run_cli(env, "authorize", account, "--client-id", "ms-client", "--store", "file",
-                   timeout=60)
+    done = run_cli(
+        env, "authorize", account, "--client-id", "ms-client", "--store", "file", timeout=60
+    )
     err = done.stderr.decode()
     assert done.returncode == 0, err
     assert f"{account}: provider microsoft (tenant {TENANT}): the MX records of m365.example" in err
@@ -140,7 +150,9 @@ def test_authorize_workspace_domain_is_google(tmp_path: Path, lookups: dict[str,
     assert "console.cloud.google.com" in err
 
 
-def test_authorize_unknown_domain_asks_for_provider(tmp_path: Path, lookups: dict[str, str]) -> None:
+def test_authorize_unknown_domain_asks_for_provider(
+    tmp_path: Path, lookups: dict[str, str]
+) -> None:
     env = user(tmp_path, lookups)
     done = run_cli(env, "authorize", "dave@selfhosted.example", "--client-id", "x")
     err = done.stderr.decode()

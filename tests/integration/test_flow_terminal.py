@@ -103,8 +103,18 @@ def signed_in_redirect(url: str, *, state: str | None = None) -> str:
 
 
 def authorize(env: dict[str, str], *args: str) -> Terminal:
-    return Terminal(env, "authorize", ACCOUNT, "--provider", "local", "--client-id", CLIENT,
-                    "--store", "file", *args)
+    return Terminal(
+        env,
+        "authorize",
+        ACCOUNT,
+        "--provider",
+        "local",
+        "--client-id",
+        CLIENT,
+        "--store",
+        "file",
+        *args,
+    )
 
 
 def test_url_pasted_during_the_browser_flow_completes_it(

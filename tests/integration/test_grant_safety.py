@@ -172,9 +172,7 @@ def test_full_data_filesystem_keeps_the_rotated_token(
 # -- 3. the cache filesystem full: the token is printed, the grant kept -------------------------
 
 
-def test_full_cache_filesystem_prints_the_token(
-    env: dict[str, str], strict: LocalProvider
-) -> None:
+def test_full_cache_filesystem_prints_the_token(env: dict[str, str], strict: LocalProvider) -> None:
     printed(run_cli(env, "token", ACCOUNT))  # lock and state files exist
     cache_dir = cache_file(env, ACCOUNT).parent
     expire(env)
@@ -197,17 +195,19 @@ def test_full_cache_filesystem_prints_the_token(
 # -- 4. signals during the write of a rotated token by the command store ------------------------
 
 
-def command_store_env(tmp_path: Path, provider: LocalProvider, write_delay: float) -> dict[str, str]:
+def command_store_env(
+    tmp_path: Path, provider: LocalProvider, write_delay: float
+) -> dict[str, str]:
     secret = tmp_path / "secret.json"
     marker = tmp_path / "writing"
-    write = (
-        f"touch {marker}; sleep {write_delay}; cat > {secret}.tmp && mv {secret}.tmp {secret}"
-    )
+    write = f"touch {marker}; sleep {write_delay}; cat > {secret}.tmp && mv {secret}.tmp {secret}"
     extra = (
         f'store_read = ["sh", "-c", "cat {secret} 2>/dev/null || true"]\n'
         f'store_write = ["sh", "-c", "{write}"]\n'
     )
-    env = make_account(tmp_path, provider, ACCOUNT, store="command", account_extra=extra, seed=False)
+    env = make_account(
+        tmp_path, provider, ACCOUNT, store="command", account_extra=extra, seed=False
+    )
     rt = provider.seed_refresh_token(ACCOUNT, "test-client", ["mail", "offline_access"])
     secret.write_text(json.dumps({"version": 1, "refresh_token": rt}))
     return env
@@ -304,8 +304,12 @@ def test_unusable_rotated_refresh_token_is_not_stored(
 ) -> None:
     env = make_account(tmp_path, provider, ACCOUNT)
     old = stored_refresh_token(env, ACCOUNT)
-    body = {"access_token": "at-from-a-broken-provider", "token_type": "Bearer",
-            "expires_in": 3600, "refresh_token": bad}
+    body = {
+        "access_token": "at-from-a-broken-provider",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "refresh_token": bad,
+    }
     provider.fail_next("error_json", status=200, body=body)
     done = run_cli(env, "token", ACCOUNT)
     assert printed(done) == "at-from-a-broken-provider"

@@ -45,14 +45,22 @@ def _no_traceback(done: subprocess.CompletedProcess[bytes]) -> str:
     return err
 
 
-def test_stdout_on_dev_full_is_one_line_and_exit_75(tmp_path: Path, provider: LocalProvider) -> None:
+def test_stdout_on_dev_full_is_one_line_and_exit_75(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
     env = make_account(tmp_path, provider, ACCOUNT)
-    assert run_cli(env, "token", ACCOUNT).returncode == 0  # cached now: the next call is the hot path
+    assert (
+        run_cli(env, "token", ACCOUNT).returncode == 0
+    )  # cached now: the next call is the hot path
     for extra in ([], ["--force-refresh"]):
         with open("/dev/full", "wb") as full:
             done = subprocess.run(
-                [oauth_helper_cmd(), "token", ACCOUNT, *extra], env=env, stdout=full,
-                stderr=subprocess.PIPE, timeout=30, check=False,
+                [oauth_helper_cmd(), "token", ACCOUNT, *extra],
+                env=env,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                timeout=30,
+                check=False,
             )
         err = _no_traceback(done)
         assert done.returncode == 75
@@ -64,8 +72,11 @@ def test_undecodable_account_argument_is_one_line(tmp_path: Path, provider: Loca
     assert run_cli(env, "token", ACCOUNT).returncode == 0
     latin1 = os.fsencode("caf") + b"\xe9@example.com"
     done = subprocess.run(
-        [os.fsencode(oauth_helper_cmd()), b"token", latin1], env=env, capture_output=True,
-        timeout=30, check=False,
+        [os.fsencode(oauth_helper_cmd()), b"token", latin1],
+        env=env,
+        capture_output=True,
+        timeout=30,
+        check=False,
     )
     err = _no_traceback(done)
     assert done.returncode == 67 and err.count("\n") == 1, err
@@ -112,11 +123,24 @@ def test_a_254_character_address_works_end_to_end(tmp_path: Path, provider: Loca
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("timeout = 5\n" + provider_config(provider, "local"))
-    done = run_cli(env, "authorize", account, "--provider", "local", "--client-id", "long-client",
-                   "--store", "file", timeout=60)
+    done = run_cli(
+        env,
+        "authorize",
+        account,
+        "--provider",
+        "local",
+        "--client-id",
+        "long-client",
+        "--store",
+        "file",
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr.decode()
-    names = [p.name for d in ("XDG_CACHE_HOME", "XDG_DATA_HOME")
-             for p in (Path(env[d]) / "oauth-helper").iterdir()]
+    names = [
+        p.name
+        for d in ("XDG_CACHE_HOME", "XDG_DATA_HOME")
+        for p in (Path(env[d]) / "oauth-helper").iterdir()
+    ]
     assert names and all(len(n.encode()) <= 255 for n in names)
     first = run_cli(env, "token", account)
     assert first.returncode == 0, first.stderr.decode()

@@ -32,7 +32,10 @@ COMMANDS: list[tuple[list[str], bytes]] = [
     (["test", ACCOUNT, "--imap", "127.0.0.1:1"], b""),
     (["revoke", ACCOUNT], b""),
     (["providers"], b""),
-    (["git-credential", "get"], b"protocol=smtp\nhost=mail.example.com\nusername=" + ACCOUNT.encode() + b"\n\n"),
+    (
+        ["git-credential", "get"],
+        b"protocol=smtp\nhost=mail.example.com\nusername=" + ACCOUNT.encode() + b"\n\n",
+    ),
     (["authorize", ACCOUNT, "--flow", "paste"], b""),
     (["preauth", ACCOUNT, "127.0.0.1", "1"], b""),
 ]

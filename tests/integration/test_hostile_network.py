@@ -60,8 +60,15 @@ def test_discovery_pointing_token_endpoint_at_plain_http_is_refused(
     text = "\n".join(
         line
         for line in path.read_text().splitlines()
-        if not line.startswith(("token_endpoint", "authorization_endpoint", "revocation_endpoint",
-                                "introspection_endpoint", "device_authorization_endpoint"))
+        if not line.startswith(
+            (
+                "token_endpoint",
+                "authorization_endpoint",
+                "revocation_endpoint",
+                "introspection_endpoint",
+                "device_authorization_endpoint",
+            )
+        )
     )
     path.write_text(text + "\n")
     done = run_cli(env, "token", ACCOUNT, timeout=30)
@@ -128,7 +135,12 @@ def test_drip_is_cut_off_by_the_overall_deadline(
     tmp_path: Path, provider: LocalProvider, part: str, flavour: str
 ) -> None:
     env = make_account(
-        tmp_path, provider, ACCOUNT, timeout=TIMEOUT, provider_name=flavour, client_secret="x-secret-1"
+        tmp_path,
+        provider,
+        ACCOUNT,
+        timeout=TIMEOUT,
+        provider_name=flavour,
+        client_secret="x-secret-1",
     )
     started = time.monotonic()
     assert run_cli(env, "token", ACCOUNT, "--force-refresh", timeout=60).returncode == 0
@@ -170,7 +182,9 @@ def test_a_redirect_from_the_token_endpoint_is_not_followed(
         env = make_account(tmp_path, provider, ACCOUNT, timeout=TIMEOUT)
         path = config_file(env)
         stub = f"http://127.0.0.1:{server.server_address[1]}/token"
-        path.write_text(path.read_text().replace(f'token_endpoint = "{target}"', f'token_endpoint = "{stub}"'))
+        path.write_text(
+            path.read_text().replace(f'token_endpoint = "{target}"', f'token_endpoint = "{stub}"')
+        )
         done = run_cli(env, "token", ACCOUNT, timeout=30)
     finally:
         server.shutdown()

@@ -20,8 +20,10 @@ def test_a_refreshing_process_cannot_dump_core(tmp_path: Path, provider: LocalPr
     env = make_account(tmp_path, provider, ACCOUNT, timeout=10)
     provider.token_delay = 3.0  # the process sits in the refresh, holding the refresh token
     proc = subprocess.Popen(
-        [oauth_helper_cmd(), "token", ACCOUNT, "--force-refresh"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [oauth_helper_cmd(), "token", ACCOUNT, "--force-refresh"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 10

@@ -64,7 +64,11 @@ def test_test_command_cuts_off_a_dripping_server_at_the_deadline(protocol: str) 
         target = check.Target(protocol, "127.0.0.1", port, "starttls")
         started = time.monotonic()
         outcome = check.login(
-            target, "a@example.com", "tok-en-value", None, ssl.create_default_context(),
+            target,
+            "a@example.com",
+            "tok-en-value",
+            None,
+            ssl.create_default_context(),
             timeout=DEADLINE,
         )
         elapsed = time.monotonic() - started
@@ -117,7 +121,9 @@ def test_preauth_never_prints_the_servers_echo_of_our_sasl_string() -> None:
     thread.start()
     with client, pytest.raises(preauth.LoginRejected) as raised:
         preauth._imap_login(
-            preauth._Conn(client, "imap.test:993", Deadline(5)), "xoauth2", response,
+            preauth._Conn(client, "imap.test:993", Deadline(5)),
+            "xoauth2",
+            response,
             "bob@example.com",
         )
     thread.join(5)

@@ -39,7 +39,7 @@ ACCOUNT = "alice@example.com"
 CLIENT = "csrf-client"
 SUPPORT = Path(__file__).resolve().parents[1] / "support"
 
-SPY = r'''
+SPY = r"""
 import json, os, re, subprocess, sys, urllib.parse
 sys.path.insert(0, SUPPORT)
 import fake_browser
@@ -95,7 +95,7 @@ if mallory:
 with open(os.environ["SPY_LOG"], "w") as f:
     json.dump(report, f)
 sys.exit(0 if fake_browser.visit(url) == 200 else 1)
-'''
+"""
 
 
 def _setup(tmp_path: Path, provider: LocalProvider) -> tuple[dict[str, str], Path]:
@@ -113,8 +113,18 @@ def _setup(tmp_path: Path, provider: LocalProvider) -> tuple[dict[str, str], Pat
 
 
 def _authorize(env: dict[str, str]) -> str:
-    done = run_cli(env, "authorize", ACCOUNT, "--provider", "local", "--client-id", CLIENT,
-                   "--store", "file", timeout=60)
+    done = run_cli(
+        env,
+        "authorize",
+        ACCOUNT,
+        "--provider",
+        "local",
+        "--client-id",
+        CLIENT,
+        "--store",
+        "file",
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr.decode()
     return done.stderr.decode()
 

@@ -65,13 +65,26 @@ def gnupg(tmp_path: Path) -> Iterator[dict[str, str]]:
     home.mkdir(mode=0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}
     subprocess.run(
-        [gpg, "--batch", "--passphrase", "", "--quick-gen-key", "Test <t@example.test>",
-         "default", "default", "never"],
-        env=env, capture_output=True, timeout=60, check=True,
+        [
+            gpg,
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Test <t@example.test>",
+            "default",
+            "default",
+            "never",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=True,
     )
     yield env
-    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True, timeout=30,
-                   check=False)
+    subprocess.run(
+        ["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True, timeout=30, check=False
+    )
 
 
 def mutt_oauth2_script(tmp_path: Path, provider: LocalProvider) -> Path:
@@ -106,7 +119,11 @@ def authorize_with_mutt_oauth2(
     the test plays the signed-in browser."""
     proc = subprocess.Popen(
         [sys.executable, str(script), str(token_file), "--authorize", "--authflow", "authcode"],
-        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdin is not None and proc.stdout is not None
@@ -121,9 +138,7 @@ def authorize_with_mutt_oauth2(
         assert url, proc.stderr.read() if proc.stderr else ""
         # The browser: signed in at the provider, which requires `state` (mutt_oauth2.py sends
         # none; the code exchange does not involve it).
-        no_redirect = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), _NoRedirect()
-        )
+        no_redirect = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
         try:
             no_redirect.open(url + "&state=browser", timeout=10)
             raise AssertionError("the provider did not redirect")
@@ -150,19 +165,40 @@ def test_import_a_mutt_oauth2_token_file(
     provider.register_client(CLIENT, SECRET)
     provider.signed_in_user = ACCOUNT
     token_file = tmp_path / "alice.tokens"
-    authorize_with_mutt_oauth2(mutt_oauth2_script(tmp_path, provider), token_file, provider,
-                               {**gnupg, "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"})
+    authorize_with_mutt_oauth2(
+        mutt_oauth2_script(tmp_path, provider),
+        token_file,
+        provider,
+        {**gnupg, "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"},
+    )
     assert not token_file.read_bytes().lstrip().startswith(b"{")  # encrypted, as shipped
-    grant = json.loads(subprocess.run(["gpg", "--batch", "--decrypt", str(token_file)],
-                                      env=gnupg, capture_output=True, timeout=30,
-                                      check=True).stdout)
+    grant = json.loads(
+        subprocess.run(
+            ["gpg", "--batch", "--decrypt", str(token_file)],
+            env=gnupg,
+            capture_output=True,
+            timeout=30,
+            check=True,
+        ).stdout
+    )
     assert grant["registration"] == "microsoft" and grant["email"] == ACCOUNT
 
     env = {**user_env(tmp_path), "GNUPGHOME": gnupg["GNUPGHOME"]}
     write_config(env, microsoft_config(provider))
     refreshes = provider.counts["token:refresh_token"]
-    done = run_cli(env, "import", str(token_file), "--decrypt-command", "gpg --batch --decrypt",
-                   "--client-id", CLIENT, "--client-secret", SECRET, "--store", "file")
+    done = run_cli(
+        env,
+        "import",
+        str(token_file),
+        "--decrypt-command",
+        "gpg --batch --decrypt",
+        "--client-id",
+        CLIENT,
+        "--client-secret",
+        SECRET,
+        "--store",
+        "file",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == b""
     err = done.stderr.decode()
@@ -180,9 +216,24 @@ def test_an_encrypted_file_without_decrypt_command_is_one_line(
     tmp_path: Path, provider: LocalProvider, gnupg: dict[str, str]
 ) -> None:
     encrypted = tmp_path / "t.gpg"
-    subprocess.run(["gpg", "--batch", "--trust-model", "always", "-e", "-r", "t@example.test",
-                    "-o", str(encrypted)], input=b'{"refresh_token": "x"}', env=gnupg,
-                   capture_output=True, timeout=30, check=True)
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--trust-model",
+            "always",
+            "-e",
+            "-r",
+            "t@example.test",
+            "-o",
+            str(encrypted),
+        ],
+        input=b'{"refresh_token": "x"}',
+        env=gnupg,
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
     env = user_env(tmp_path)
     write_config(env, microsoft_config(provider))
     done = run_cli(env, "import", str(encrypted), "--client-id", CLIENT)
@@ -202,14 +253,24 @@ def test_import_a_getmail6_token_file(tmp_path: Path, provider: LocalProvider) -
     token_file = tmp_path / "getmail-alice.json"
     # What getmail6's documentation has the user write (then `--init`, the browser part, which
     # gave this refresh token); getmail-gmail-xoauth-tokens then refreshes it as getmail does.
-    token_file.write_text(json.dumps({
-        "scope": GOOGLE_SCOPE, "user": ACCOUNT, "client_id": CLIENT, "client_secret": SECRET,
-        "token_uri": provider.token_endpoint, "auth_uri": provider.authorization_endpoint,
-        "refresh_token": refresh_token, "expires_at": 0,
-    }))
+    token_file.write_text(
+        json.dumps(
+            {
+                "scope": GOOGLE_SCOPE,
+                "user": ACCOUNT,
+                "client_id": CLIENT,
+                "client_secret": SECRET,
+                "token_uri": provider.token_endpoint,
+                "auth_uri": provider.authorization_endpoint,
+                "refresh_token": refresh_token,
+                "expires_at": 0,
+            }
+        )
+    )
     env = user_env(tmp_path)
-    ran = subprocess.run([tool, str(token_file)], env=env, capture_output=True, timeout=30,
-                         check=False)
+    ran = subprocess.run(
+        [tool, str(token_file)], env=env, capture_output=True, timeout=30, check=False
+    )
     assert ran.returncode == 0, ran.stderr
     assert "access_token" in json.loads(token_file.read_text())  # written by getmail6
 
@@ -231,8 +292,9 @@ def test_import_plain_json_with_rotation(tmp_path: Path, provider: LocalProvider
     provider.register_client(CLIENT)
     refresh_token = provider.seed_refresh_token(ACCOUNT, CLIENT, ["mail", "offline_access"])
     source = tmp_path / "grant.json"
-    source.write_text(json.dumps({"client_id": CLIENT, "refresh_token": refresh_token,
-                                  "account": ACCOUNT}))
+    source.write_text(
+        json.dumps({"client_id": CLIENT, "refresh_token": refresh_token, "account": ACCOUNT})
+    )
     env = user_env(tmp_path)
     write_config(env, provider_config(provider, "local"))
     done = run_cli(env, "import", str(source), "--provider", "local", "--store", "file")
@@ -245,8 +307,11 @@ def test_import_plain_json_with_rotation(tmp_path: Path, provider: LocalProvider
 def test_a_dead_grant_is_77_and_leaves_nothing(tmp_path: Path, provider: LocalProvider) -> None:
     provider.register_client(CLIENT)
     source = tmp_path / "grant.json"
-    source.write_text(json.dumps({"client_id": CLIENT, "refresh_token": "rt-revoked-long-ago",
-                                  "account": ACCOUNT}))
+    source.write_text(
+        json.dumps(
+            {"client_id": CLIENT, "refresh_token": "rt-revoked-long-ago", "account": ACCOUNT}
+        )
+    )
     env = user_env(tmp_path)
     write_config(env, provider_config(provider, "local"))
     before = config_file(env).read_text()
@@ -266,15 +331,28 @@ def test_a_dead_grant_is_77_and_leaves_nothing(tmp_path: Path, provider: LocalPr
     ("content", "args", "code", "message"),
     [
         (b"not json", [], 64, b"not JSON"),
-        (b'{"client_id": "c", "account": "alice@example.test"}', [], 64, b"no usable refresh_token"),
+        (
+            b'{"client_id": "c", "account": "alice@example.test"}',
+            [],
+            64,
+            b"no usable refresh_token",
+        ),
         (b'{"client_id": "c", "refresh_token": "r1234567"}', [], 64, b"--account"),
         (b'{"refresh_token": "r1234567", "account": "alice@example.test"}', [], 64, b"--client-id"),
-        (b'{"client_id": "c", "refresh_token": "r1234567", "account": "a@b.c"}',
-         ["--provider", "nope"], 64, b"unknown provider"),
+        (
+            b'{"client_id": "c", "refresh_token": "r1234567", "account": "a@b.c"}',
+            ["--provider", "nope"],
+            64,
+            b"unknown provider",
+        ),
     ],
 )
 def test_bad_sources_are_refused_before_anything_is_written(
-    tmp_path: Path, provider: LocalProvider, content: bytes, args: list[str], code: int,
+    tmp_path: Path,
+    provider: LocalProvider,
+    content: bytes,
+    args: list[str],
+    code: int,
     message: bytes,
 ) -> None:
     source = tmp_path / "grant.json"

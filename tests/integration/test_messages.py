@@ -210,7 +210,9 @@ def test_status_shows_the_granted_scopes(tmp_path: Path, provider: LocalProvider
     got = json.loads(run_cli(env, "status", ACCOUNT, "--json").stdout)["accounts"][0]["scopes"]
     assert got["granted"] == provider.last_token_response["scope"].split() == LOCAL_SCOPES
     assert got["reported_by_provider"] is True
-    assert "  scopes        mail offline_access\n" in run_cli(env, "status", ACCOUNT).stdout.decode()
+    assert (
+        "  scopes        mail offline_access\n" in run_cli(env, "status", ACCOUNT).stdout.decode()
+    )
     # A provider that leaves `scope` out granted what was asked (RFC 6749 §5.1), and says so.
     body = {"access_token": "at-no-scope", "token_type": "Bearer", "expires_in": 3600}
     provider.fail_next("error_json", status=200, body=body)

@@ -19,12 +19,17 @@ FAKE_BROWSER = str(Path(__file__).resolve().parents[1] / "support" / "fake_brows
 def setup(tmp_path: Path, provider: LocalProvider, redirect_uri: str) -> dict[str, str]:
     provider.register_client(CLIENT)
     provider.signed_in_user = ACCOUNT
-    env = {**user_env(tmp_path), "BROWSER": FAKE_BROWSER,
-           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    env = {
+        **user_env(tmp_path),
+        "BROWSER": FAKE_BROWSER,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("timeout = 5\n\n" + provider_config(
-        provider, "local", extra=f'redirect_uri = "{redirect_uri}"'))
+    path.write_text(
+        "timeout = 5\n\n"
+        + provider_config(provider, "local", extra=f'redirect_uri = "{redirect_uri}"')
+    )
     return env
 
 
@@ -34,8 +39,18 @@ def test_the_registered_redirect_uri_is_used_exactly(
 ) -> None:
     fixed = f"http://{host}:{free_port()}/oauth/callback"
     env = setup(tmp_path, provider, fixed)
-    done = run_cli(env, "authorize", ACCOUNT, "--provider", "local", "--client-id", CLIENT,
-                   "--store", "file", timeout=60)
+    done = run_cli(
+        env,
+        "authorize",
+        ACCOUNT,
+        "--provider",
+        "local",
+        "--client-id",
+        CLIENT,
+        "--store",
+        "file",
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert (provider.last_authorize or {})["redirect_uri"] == fixed
     assert provider.unexpected == []  # the code exchange sent the same redirect_uri
@@ -45,8 +60,18 @@ def test_the_registered_redirect_uri_is_used_exactly(
 def test_a_port_flag_that_contradicts_it_is_64(tmp_path: Path, provider: LocalProvider) -> None:
     port = free_port()
     env = setup(tmp_path, provider, f"http://127.0.0.1:{port}/cb")
-    done = run_cli(env, "authorize", ACCOUNT, "--provider", "local", "--client-id", CLIENT,
-                   "--port", str(port + 1), timeout=60)
+    done = run_cli(
+        env,
+        "authorize",
+        ACCOUNT,
+        "--provider",
+        "local",
+        "--client-id",
+        CLIENT,
+        "--port",
+        str(port + 1),
+        timeout=60,
+    )
     assert done.returncode == 64 and b"contradicts redirect_uri" in done.stderr
 
 

@@ -399,7 +399,10 @@ protocol imap {{
         deadline = time.monotonic() + timeout
         while True:
             text = self.log_text()
-            if any(regex.search(line) for line in text.splitlines()) or time.monotonic() >= deadline:
+            if (
+                any(regex.search(line) for line in text.splitlines())
+                or time.monotonic() >= deadline
+            ):
                 return text
             time.sleep(0.05)
 

@@ -49,8 +49,13 @@ class _Form(html.parser.HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self._current = {"action": a.get("action", ""), "method": a.get("method", "get").lower(),
-                             "id": a.get("id", ""), "inputs": {}, "buttons": []}
+            self._current = {
+                "action": a.get("action", ""),
+                "method": a.get("method", "get").lower(),
+                "id": a.get("id", ""),
+                "inputs": {},
+                "buttons": [],
+            }
             self.forms.append(self._current)
         elif tag == "a" and a.get("href"):
             self.links.append(a["href"])
@@ -85,16 +90,20 @@ def _log(log: IO[str] | None, line: str) -> None:
 
 def _drop(url: str, names: set[str]) -> str:
     parts = urllib.parse.urlsplit(url)
-    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-             if k not in names]
+    query = [
+        (k, v)
+        for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        if k not in names
+    ]
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
 def browse(url: str, log: IO[str] | None = None) -> int:
     """Sign in through the server's pages; returns the final page's status (0: saved, not visited)."""
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect(),
-                                         urllib.request.HTTPCookieProcessor(jar))
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirect(), urllib.request.HTTPCookieProcessor(jar)
+    )
     server = urllib.parse.urlsplit(url).netloc
     login = os.environ.get("OIDC_BROWSER_LOGIN")
     drop = {n for n in os.environ.get("OIDC_BROWSER_DROP", "").split(",") if n}
@@ -110,8 +119,9 @@ def browse(url: str, log: IO[str] | None = None) -> int:
                     f.write(url + "\n")
                 _log(log, f"SAVED {url.split('?')[0]}")
                 return 0
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers={"User-Agent": "oidc-browser/1.0"})
+        request = urllib.request.Request(
+            url, data=data, method=method, headers={"User-Agent": "oidc-browser/1.0"}
+        )
         try:
             with opener.open(request, timeout=TIMEOUT) as response:
                 status, headers, body = response.status, response.headers, response.read()

@@ -43,8 +43,10 @@ def missing_reason() -> str | None:
     if shutil.which("node") is None:
         return "node is not installed (Debian: apt-get install nodejs npm)"
     if installed_version() != pinned_version():
-        return (f"oidc-provider {pinned_version()} is not installed in {HERE} "
-                f"(run: npm install --no-audit --no-fund --package-lock=false --prefix {HERE})")
+        return (
+            f"oidc-provider {pinned_version()} is not installed in {HERE} "
+            f"(run: npm install --no-audit --no-fund --package-lock=false --prefix {HERE})"
+        )
     return None
 
 
@@ -77,8 +79,13 @@ class CertifiedServer:
         self.stderr_path = log_dir / "oidc-provider.stderr"
         with open(self.stderr_path, "wb") as err:
             self._process = subprocess.Popen(
-                ["node", str(HERE / "server.mjs")], cwd=HERE, env=env,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+                ["node", str(HERE / "server.mjs")],
+                cwd=HERE,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+            )
         assert self._process.stdout is not None
         deadline = time.monotonic() + START_TIMEOUT
         line = b""
@@ -124,11 +131,11 @@ class CertifiedServer:
         request = urllib.request.Request(
             f"{self.issuer}/token/introspection",
             data=urllib.parse.urlencode({"token": token}).encode(),
-            headers={"Authorization": f"Basic {credentials}"})
+            headers={"Authorization": f"Basic {credentials}"},
+        )
         with _opener().open(request, timeout=10) as response:
             return dict(json.loads(response.read()))
 
 
 def _opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-

@@ -24,7 +24,11 @@ class OtherUser:
     gid: int
 
     def run(
-        self, argv: Sequence[str], *, timeout: float = 30, check: bool = True,
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = 30,
+        check: bool = True,
         env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         """Run `argv` as her (no supplementary groups, a minimal environment)."""
@@ -53,7 +57,9 @@ def create() -> Iterator[OtherUser]:
     name = "ohmal" + secrets.token_hex(4)
     subprocess.run(
         ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-        check=True, capture_output=True, timeout=30,
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     try:
         import pwd

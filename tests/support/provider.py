@@ -943,7 +943,11 @@ class LocalProvider:
 
     def _token_response_for_drip(self) -> _Reply:
         # A well-formed answer, so that only its pace can make the client give up.
-        body = {"access_token": secrets.token_urlsafe(32), "token_type": "Bearer", "expires_in": 3600}
+        body = {
+            "access_token": secrets.token_urlsafe(32),
+            "token_type": "Bearer",
+            "expires_in": 3600,
+        }
         return _json(200, body)
 
     def _token(self, req: _Request) -> _Reply | None:

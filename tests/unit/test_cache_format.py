@@ -33,10 +33,14 @@ def test_flat_reader_never_raises_and_never_invents(data: bytes) -> None:
     if parsed is not None:
         reference = json.loads(data)
         assert isinstance(reference, dict)
-        assert parsed == {k: float(v) if isinstance(v, (int, float)) else v for k, v in reference.items()}
+        assert parsed == {
+            k: float(v) if isinstance(v, (int, float)) else v for k, v in reference.items()
+        }
 
 
 def test_real_entry() -> None:
-    text = b'{"access_token": "ya29.x-y_z", "expires_at": 1767225600.25, "fingerprint": "ab", ' \
-           b'"config_stamp": "1:2:3", "obtained_at": 1767222000}'
+    text = (
+        b'{"access_token": "ya29.x-y_z", "expires_at": 1767225600.25, "fingerprint": "ab", '
+        b'"config_stamp": "1:2:3", "obtained_at": 1767222000}'
+    )
     assert loads_flat(text) == json.loads(text) | {"obtained_at": 1767222000.0}

@@ -62,20 +62,28 @@ def write(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
 
 def test_creates_missing_file_private(tmp_path: Path) -> None:
     path = tmp_path / "new" / "dir" / "config.toml"
-    configedit.update_account(path, NAME, {"provider": "google", "client_id": "x", "store": "file",
-                                           "signed_in_as": None})
-    assert path.read_text() == f'[accounts."{NAME}"]\nprovider = "google"\nclient_id = "x"\nstore = "file"\n'
+    configedit.update_account(
+        path, NAME, {"provider": "google", "client_id": "x", "store": "file", "signed_in_as": None}
+    )
+    assert (
+        path.read_text()
+        == f'[accounts."{NAME}"]\nprovider = "google"\nclient_id = "x"\nstore = "file"\n'
+    )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
 def test_changes_in_place_keeping_comments_spelling_and_order(tmp_path: Path) -> None:
     path = write(tmp_path, USER_TEXT, 0o644)
-    configedit.update_account(path, NAME, {"provider": "corp", "client_id": "new-id",
-                                           "store": "file", "signed_in_as": "asmith@corp"})
+    configedit.update_account(
+        path,
+        NAME,
+        {"provider": "corp", "client_id": "new-id", "store": "file", "signed_in_as": "asmith@corp"},
+    )
     expected = USER_TEXT.replace("""  "client_id" = 'old-id'""", """  "client_id" = "new-id\"""")
-    expected = expected.replace('store = "keyring"\n',
-                                'store = "file"\nsigned_in_as = "asmith@corp"\n')
+    expected = expected.replace(
+        'store = "keyring"\n', 'store = "file"\nsigned_in_as = "asmith@corp"\n'
+    )
     assert path.read_text() == expected
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # the user's mode is kept
     data = parsed(path)
@@ -92,8 +100,11 @@ def test_trailing_comment_kept_on_a_changed_line(tmp_path: Path) -> None:
 def test_nothing_to_change_leaves_the_file_alone(tmp_path: Path) -> None:
     path = write(tmp_path, USER_TEXT)
     before = path.stat()
-    configedit.update_account(path, NAME, {"provider": "corp", "client_id": "old-id",
-                                           "signed_in_as": None, "tenant": None})
+    configedit.update_account(
+        path,
+        NAME,
+        {"provider": "corp", "client_id": "old-id", "signed_in_as": None, "tenant": None},
+    )
     assert path.read_text() == USER_TEXT
     assert path.stat().st_ino == before.st_ino  # not even rewritten
 
@@ -106,10 +117,14 @@ def test_removing_a_key(tmp_path: Path) -> None:
 
 def test_new_account_appended_after_everything(tmp_path: Path) -> None:
     path = write(tmp_path, USER_TEXT)
-    configedit.update_account(path, "carol@x.org", {"provider": "microsoft", "tenant": "x.org",
-                                                    "client_id": "c", "signed_in_as": None})
+    configedit.update_account(
+        path,
+        "carol@x.org",
+        {"provider": "microsoft", "tenant": "x.org", "client_id": "c", "signed_in_as": None},
+    )
     assert path.read_text() == USER_TEXT + (
-        '\n[accounts."carol@x.org"]\nprovider = "microsoft"\ntenant = "x.org"\nclient_id = "c"\n')
+        '\n[accounts."carol@x.org"]\nprovider = "microsoft"\ntenant = "x.org"\nclient_id = "c"\n'
+    )
 
 
 @pytest.mark.parametrize("text", ["timeout = 3", "timeout = 3\n", "timeout = 3\n\n", ""])
@@ -128,7 +143,9 @@ def test_crlf_file_stays_crlf(tmp_path: Path) -> None:
     configedit.update_account(path, "bob@example.com", {"store": "file"})
     configedit.update_account(path, "new@example.com", {"provider": "google"})
     result = path.read_bytes().decode()
-    assert result.startswith(text.replace('client_id = "bob"\r\n', 'client_id = "bob"\r\nstore = "file"\r\n'))
+    assert result.startswith(
+        text.replace('client_id = "bob"\r\n', 'client_id = "bob"\r\nstore = "file"\r\n')
+    )
     assert "\n" not in result.replace("\r\n", "")
 
 
@@ -197,8 +214,10 @@ def test_add_then_remove_restores_the_file(tmp_path: Path) -> None:
 
 
 def test_remove_only_account_and_its_subtables(tmp_path: Path) -> None:
-    text = ('timeout = 3\n\n[accounts."a@x"]\nprovider = "google"\n\n[accounts."a@x".extra]\n'
-            'k = 1\n\n[providers.p]\nissuer = "https://p"\n')
+    text = (
+        'timeout = 3\n\n[accounts."a@x"]\nprovider = "google"\n\n[accounts."a@x".extra]\n'
+        'k = 1\n\n[providers.p]\nissuer = "https://p"\n'
+    )
     path = write(tmp_path, text)
     assert configedit.remove_account(path, "a@x") is True
     assert path.read_text() == 'timeout = 3\n\n[providers.p]\nissuer = "https://p"\n'
@@ -220,9 +239,13 @@ _values = st.text(max_size=40)
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=_names, client_id=_values, store=st.sampled_from(["file", "keyring", "command"]))
-def test_any_name_and_value_round_trip(tmp_path: Path, name: str, client_id: str, store: str) -> None:
+def test_any_name_and_value_round_trip(
+    tmp_path: Path, name: str, client_id: str, store: str
+) -> None:
     path = write(tmp_path, USER_TEXT)
-    configedit.update_account(path, name, {"provider": "corp", "client_id": client_id, "store": store})
+    configedit.update_account(
+        path, name, {"provider": "corp", "client_id": client_id, "store": store}
+    )
     data = parsed(path)
     assert data["accounts"][name]["client_id"] == client_id  # type: ignore[index]
     others = {k: v for k, v in data["accounts"].items() if k != name}  # type: ignore[union-attr]

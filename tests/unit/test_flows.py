@@ -49,8 +49,13 @@ def test_new_request_values_are_fresh_and_valid() -> None:
 def test_google_url_asks_offline_consent_and_hints_the_account() -> None:
     request = pkce.AuthorizationRequest.new()
     scopes = authorize.requested_scopes(GOOGLE)
-    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(
-        request.url(GOOGLE, "cid", scopes, "a@gmail.com", "http://127.0.0.1:5/")).query))
+    query = dict(
+        urllib.parse.parse_qsl(
+            urllib.parse.urlsplit(
+                request.url(GOOGLE, "cid", scopes, "a@gmail.com", "http://127.0.0.1:5/")
+            ).query
+        )
+    )
     assert query["code_challenge_method"] == "S256"
     assert query["code_challenge"] == request.challenge
     assert query["state"] == request.state and query["login_hint"] == "a@gmail.com"
@@ -62,8 +67,12 @@ def test_google_url_asks_offline_consent_and_hints_the_account() -> None:
 def test_oidc_offline_access_asks_consent_microsoft_does_not() -> None:
     # Issue 12 item 2: OIDC Core §11 servers drop offline_access without prompt=consent.
     request = pkce.AuthorizationRequest.new()
-    corp = Provider(name="corp", issuer="https://sso.example",
-                    authorization_endpoint="https://sso.example/auth", scopes=("mail", "offline_access"))
+    corp = Provider(
+        name="corp",
+        issuer="https://sso.example",
+        authorization_endpoint="https://sso.example/auth",
+        scopes=("mail", "offline_access"),
+    )
 
     def query(provider: Provider, scopes: tuple[str, ...]) -> dict[str, str]:
         link = request.url(provider, "cid", scopes, "a@x.com", "http://127.0.0.1:5/")
@@ -71,7 +80,9 @@ def test_oidc_offline_access_asks_consent_microsoft_does_not() -> None:
 
     assert query(corp, authorize.requested_scopes(corp))["prompt"] == "consent"
     assert "prompt" not in query(corp, ("mail", "openid"))  # no offline_access asked
-    assert "prompt" not in query(BUILTIN["microsoft"], authorize.requested_scopes(BUILTIN["microsoft"]))
+    assert "prompt" not in query(
+        BUILTIN["microsoft"], authorize.requested_scopes(BUILTIN["microsoft"])
+    )
 
 
 def test_microsoft_pop_scope_only_for_pop_accounts() -> None:
@@ -79,7 +90,8 @@ def test_microsoft_pop_scope_only_for_pop_accounts() -> None:
     microsoft = BUILTIN["microsoft"]
     assert not any("POP." in s for s in authorize.requested_scopes(microsoft))
     assert "https://outlook.office.com/POP.AccessAsUser.All" in authorize.requested_scopes(
-        microsoft, pop=True)
+        microsoft, pop=True
+    )
     assert authorize.requested_scopes(GOOGLE, pop=True) == authorize.requested_scopes(GOOGLE)
 
 
@@ -150,14 +162,17 @@ def test_issuer_mix_up_is_refused() -> None:
     assert callback.code_from(same, STATE, provider=GOOGLE) == CODE
 
 
-@pytest.mark.parametrize(("error", "kind"), [
-    ("access_denied", AuthorizationDenied),
-    ("consent_required", AuthorizationRequired),
-    ("temporarily_unavailable", TransientError),
-    ("invalid_scope", ProviderError),
-    ("unauthorized_client", ProviderError),
-    ("weird", ProviderError),
-])
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        ("access_denied", AuthorizationDenied),
+        ("consent_required", AuthorizationRequired),
+        ("temporarily_unavailable", TransientError),
+        ("invalid_scope", ProviderError),
+        ("unauthorized_client", ProviderError),
+        ("weird", ProviderError),
+    ],
+)
 def test_error_redirects(error: str, kind: type[Exception]) -> None:
     found = callback.parse_pasted(url(error=error, error_description="Nope\x1b[31m", state=STATE))
     with pytest.raises(kind) as caught:
@@ -166,10 +181,22 @@ def test_error_redirects(error: str, kind: type[Exception]) -> None:
     assert error in message and "\x1b" not in message and "\n" not in message
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "http://127.0.0.1:5/?state=x", "https://example.com/", "two words",
-    "code=a&code=b", "code=%FF%FE", "a" * 5000, "line1\nline2", "c\u00f6de", "code=",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "http://127.0.0.1:5/?state=x",
+        "https://example.com/",
+        "two words",
+        "code=a&code=b",
+        "code=%FF%FE",
+        "a" * 5000,
+        "line1\nline2",
+        "c\u00f6de",
+        "code=",
+    ],
+)
 def test_unusable_input_is_a_usage_error(text: str) -> None:
     with pytest.raises(UsageError):
         callback.parse_pasted(text)
@@ -192,8 +219,10 @@ _URL_CHARS = st.sampled_from("abcXYZ019-._~%&=?#/:+ \"'<>\n\u00e9\x00")
 
 
 @settings(max_examples=10_000)
-@given(st.text(_URL_CHARS, max_size=80), st.sampled_from(["", "?", "code=", "?code=", "error=",
-                                                          f"state={STATE}&code=", "http://x/?"]))
+@given(
+    st.text(_URL_CHARS, max_size=80),
+    st.sampled_from(["", "?", "code=", "?code=", "error=", f"state={STATE}&code=", "http://x/?"]),
+)
 def test_url_like_paste_only_raises_our_errors(tail: str, head: str) -> None:
     try:
         found = callback.parse_pasted(head + tail)
@@ -243,7 +272,9 @@ def test_claims_and_name_preference() -> None:
     assert identity.signed_in_name({"sub": "123"}) is None
 
 
-@pytest.mark.parametrize("token", ["", "a.b", "a.!!!.c", f"a.{base64.urlsafe_b64encode(b'[1]').decode()}.c"])
+@pytest.mark.parametrize(
+    "token", ["", "a.b", "a.!!!.c", f"a.{base64.urlsafe_b64encode(b'[1]').decode()}.c"]
+)
 def test_unreadable_id_token(token: str) -> None:
     with pytest.raises(AuthorizationRequired):
         identity.decode_claims(token)
@@ -260,7 +291,9 @@ def test_identity_check() -> None:
     message = str(caught.value)
     assert "alice@example.com" in message and "bob@example.com" in message
     assert caught.value.exit_code == 77
-    assert identity.check("alice@example.com", who("asmith@corp"), allow_other=True) == "asmith@corp"
+    assert (
+        identity.check("alice@example.com", who("asmith@corp"), allow_other=True) == "asmith@corp"
+    )
 
 
 def test_unknown_identity_is_refused_unless_explicitly_accepted() -> None:
@@ -268,8 +301,10 @@ def test_unknown_identity_is_refused_unless_explicitly_accepted() -> None:
     with pytest.raises(identity.IdentityUnknown, match="--allow-unverified-identity") as caught:
         identity.check("alice@example.com", who(None), allow_other=False)
     assert caught.value.exit_code == 77
-    assert identity.check("alice@example.com", who(None), allow_other=False,
-                          allow_unverified=True) is None
+    assert (
+        identity.check("alice@example.com", who(None), allow_other=False, allow_unverified=True)
+        is None
+    )
 
 
 ISSUER = "https://sso.example"
@@ -290,18 +325,21 @@ def test_valid_id_token_passes() -> None:
     identity.validate(microsoft, BUILTIN["microsoft"], "cid", "n1", now=NOW)
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    ({"nonce": None}, "no nonce"),
-    ({"nonce": "other"}, "nonce mismatch"),
-    ({"aud": "another-client"}, "not for this client"),
-    ({"aud": ["cid", "api"]}, "another party"),
-    ({"azp": "another-client"}, "another party"),
-    ({"iss": "https://evil.example"}, "issued by"),
-    ({"iss": None}, "no issuer"),
-    ({"exp": NOW - 3600}, "expired"),
-    ({"exp": None}, "no expiry"),
-    ({"exp": "soon"}, "no expiry"),
-])
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"nonce": None}, "no nonce"),
+        ({"nonce": "other"}, "nonce mismatch"),
+        ({"aud": "another-client"}, "not for this client"),
+        ({"aud": ["cid", "api"]}, "another party"),
+        ({"azp": "another-client"}, "another party"),
+        ({"iss": "https://evil.example"}, "issued by"),
+        ({"iss": None}, "no issuer"),
+        ({"exp": NOW - 3600}, "expired"),
+        ({"exp": None}, "no expiry"),
+        ({"exp": "soon"}, "no expiry"),
+    ],
+)
 def test_id_token_refused_per_oidc_core_3_1_3_7(change: dict[str, object], words: str) -> None:
     # Issue 12 item 3: only a wrong nonce used to be refused.
     claims = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
@@ -312,8 +350,9 @@ def test_id_token_refused_per_oidc_core_3_1_3_7(change: dict[str, object], words
 
 def test_microsoft_id_token_issuer_must_be_https() -> None:
     with pytest.raises(identity.InvalidIdToken, match="https"):
-        identity.validate({**GOOD, "iss": "login.example"}, BUILTIN["microsoft"], "cid", "n1",
-                          now=NOW)
+        identity.validate(
+            {**GOOD, "iss": "login.example"}, BUILTIN["microsoft"], "cid", "n1", now=NOW
+        )
 
 
 # -- choices --------------------------------------------------------------------------------------
@@ -344,16 +383,33 @@ def test_all_flow_errors_are_ours() -> None:
 # -- device grant parsing -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("interval", "expected"), [
-    (None, 5.0), (0.2, 0.2), ("3", 3.0), ("²", 5.0), (True, 5.0), (-1, 5.0), (float("nan"), 5.0),
-    (float("inf"), 5.0), (10**400, 60.0), ("9" * 400, 60.0), (0, 5.0), (1e-9, 0.05),
-])
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [
+        (None, 5.0),
+        (0.2, 0.2),
+        ("3", 3.0),
+        ("²", 5.0),
+        (True, 5.0),
+        (-1, 5.0),
+        (float("nan"), 5.0),
+        (float("inf"), 5.0),
+        (10**400, 60.0),
+        ("9" * 400, 60.0),
+        (0, 5.0),
+        (1e-9, 0.05),
+    ],
+)
 def test_device_interval_is_sane(interval: object, expected: float) -> None:
     from oauth_helper.flows import device
 
-    data = {"device_code": "dc-secret", "user_code": "ABCD-EFGH",
-            "verification_uri": "https://example.com/device", "interval": interval,
-            "expires_in": interval}
+    data = {
+        "device_code": "dc-secret",
+        "user_code": "ABCD-EFGH",
+        "verification_uri": "https://example.com/device",
+        "interval": interval,
+        "expires_in": interval,
+    }
     grant = device.parse_grant(data, "example.com")
     assert grant.interval == expected
     assert 0 < grant.expires_in <= 3600
@@ -361,10 +417,21 @@ def test_device_interval_is_sane(interval: object, expected: float) -> None:
 
 
 @settings(max_examples=2_000)
-@given(st.dictionaries(st.sampled_from(["device_code", "user_code", "verification_uri",
-                                        "verification_uri_complete", "interval", "expires_in"]),
-                       st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
-                                 st.text(max_size=30))))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "device_code",
+                "user_code",
+                "verification_uri",
+                "verification_uri_complete",
+                "interval",
+                "expires_in",
+            ]
+        ),
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30)),
+    )
+)
 def test_device_grant_parsing_only_raises_our_errors(data: dict[str, object]) -> None:
     from oauth_helper.flows import device
 

@@ -75,9 +75,7 @@ def _counted(record_property: RecordProperty, name: str, calls: Counter[str]) ->
 # Any text but lone surrogates (which JSON cannot carry): Unicode digits such as "²", control
 # characters and line separators included, as the fixed oauth._number / retry_delay / _describe
 # must cope with all of them.
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30
-)
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
 _json_scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -472,8 +470,15 @@ def test_pasted_urls_and_codes_are_a_code_or_a_clear_error(record_property: Reco
             assert set(got.code) <= visible, repr(got.code)  # it goes into a POST form
             assert repr(got) == repr(dataclasses.replace(got, code="C"))  # repr hides the code
         try:
-            code = _callback.code_from(got, state, provider=Provider(
-                name="x", issuer="https://login.example", iss_in_authorization_response=require_iss))
+            code = _callback.code_from(
+                got,
+                state,
+                provider=Provider(
+                    name="x",
+                    issuer="https://login.example",
+                    iss_in_authorization_response=require_iss,
+                ),
+            )
         except OAuthHelperError as e:
             _assert_clear(e, DOCUMENTED_EXITS)
             return

@@ -54,7 +54,9 @@ def test_refused_urls(url: str) -> None:
 
 def test_config_refuses_plain_http_with_file_and_line() -> None:
     text = '[providers.corp]\nissuer = "https://sso.example"\ntoken_endpoint = "http://sso.example/t"\n'
-    with pytest.raises(ConfigError, match=r"config.toml:3: providers.corp.token_endpoint: plain http"):
+    with pytest.raises(
+        ConfigError, match=r"config.toml:3: providers.corp.token_endpoint: plain http"
+    ):
         config.parse(text, Path("config.toml"))
 
 
@@ -62,13 +64,16 @@ def test_http_request_refuses_plain_http_before_connecting() -> None:
     from oauth_helper import http
 
     # A name that does not resolve: a connection attempt would be a TransientError, not this.
-    with pytest.raises(ConfigError, match=re.escape("refusing to send a request to http://sso.invalid/t")):
+    with pytest.raises(
+        ConfigError, match=re.escape("refusing to send a request to http://sso.invalid/t")
+    ):
         http.request("POST", "http://sso.invalid/t", body=b"x", timeout=1)
 
 
 SECRET_CHARS = st.text(
     alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, blacklist_categories=("Cs",)),
-    min_size=redact.MIN_SECRET_LENGTH, max_size=60,
+    min_size=redact.MIN_SECRET_LENGTH,
+    max_size=60,
 )
 
 

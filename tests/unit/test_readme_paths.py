@@ -40,8 +40,13 @@ def test_macos_paths(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_windows_paths(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platformdirs.windows, "get_win_folder", lambda csidl: "%" + {
-        "CSIDL_LOCAL_APPDATA": "LOCALAPPDATA", "CSIDL_APPDATA": "APPDATA"}[csidl] + "%")
+    monkeypatch.setattr(
+        platformdirs.windows,
+        "get_win_folder",
+        lambda csidl: (
+            "%" + {"CSIDL_LOCAL_APPDATA": "LOCALAPPDATA", "CSIDL_APPDATA": "APPDATA"}[csidl] + "%"
+        ),
+    )
     win = platformdirs.windows.Windows(APP, appauthor=False)
 
     def native(path: str) -> str:

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_test_named_in_security_md_exists() -> None:
     text = (ROOT / "SECURITY.md").read_text()
-    table = text[text.index("## Promises and the tests that prove them"):]
+    table = text[text.index("## Promises and the tests that prove them") :]
     named = 0
     for row in table.splitlines():
         if not row.startswith("| ") or row.startswith("| Promise") or row.startswith("|---"):

@@ -57,7 +57,9 @@ def test_a_path_with_a_space_is_quoted_for_the_shell() -> None:
 
 def test_microsoft_gets_xoauth2_only_and_msmtp_for_aerc_sending() -> None:
     for client in ("msmtp", "mutt", "neomutt", "aerc"):
-        settings = [line for line in render(client, [OUTLOOK]).splitlines() if not line.startswith("#")]
+        settings = [
+            line for line in render(client, [OUTLOOK]).splitlines() if not line.startswith("#")
+        ]
         assert "oauthbearer" not in "\n".join(settings).lower(), client
     assert "outgoing = msmtp -a outlook" in render("aerc", [OUTLOOK])
     assert "SMTP AUTH" in render("msmtp", [OUTLOOK])
@@ -95,5 +97,7 @@ def test_starttls_imap_and_a_provider_without_oauthbearer_or_xoauth2() -> None:
 
 def test_a_provider_without_the_server_a_client_needs_is_a_config_error() -> None:
     t = Target("c@corp.example", replace(GOOGLE, imap=None))
-    with pytest.raises(ConfigError, match=r'add imap = "HOST:PORT" to \[accounts."c@corp.example"\]'):
+    with pytest.raises(
+        ConfigError, match=r'add imap = "HOST:PORT" to \[accounts."c@corp.example"\]'
+    ):
         render("mbsync", [t])
