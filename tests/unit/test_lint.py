@@ -32,6 +32,19 @@ def test_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_one_formatter() -> None:
+    # One style, enforced: formatting-only commits are listed in .git-blame-ignore-revs.
+    result = subprocess.run(
+        [_tool("ruff"), "format", "--check", "--no-cache", "oauth_helper", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_mypy_strict_clean() -> None:
     result = subprocess.run(
         [_tool("mypy"), "--no-incremental", "--cache-dir", "/dev/null"],
