@@ -333,7 +333,10 @@ def test_hot_path_imports_nothing_heavy(account_env: dict[str, str]) -> None:
         "('keyring', 'google', 'urllib', 'http', 'ssl', 'platformdirs', 'argparse', 'dataclasses', "
         "'tomllib', 'tomli', 'logging', 'subprocess') or m in ('oauth_helper.oauth', "
         "'oauth_helper.tokens', 'oauth_helper.config', 'oauth_helper.stores', 'oauth_helper.http', "
-        "'oauth_helper.google_refresh', 'oauth_helper.flows', 'oauth_helper.authorize'))\n"
+        "'oauth_helper.google_refresh', 'oauth_helper.flows', 'oauth_helper.authorize', "
+        "'oauth_helper.refresher', 'oauth_helper.notify', 'oauth_helper.state', "
+        "'oauth_helper.trust', 'oauth_helper.deadline', 'oauth_helper.detect', 'dns', "
+        "'oauth_helper.snippet', 'oauth_helper.completion', 'oauth_helper.signals'))\n"
         "sys.stderr.write(repr(heavy))\n"
         "sys.exit(rc)\n"
     )
