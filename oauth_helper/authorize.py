@@ -174,8 +174,8 @@ def run(
         if existing is not None and existing.store != store_kind:
             _forget_old_store(existing, say, store_kind)
         _cache_access_token(settings, name, response, say)
-        state.record_refresh(name, True)  # the last failure is history now
-        state.record_scopes(name, response.scope, ctx.scopes)
+        # The last failure is history now; what was granted is kept in the same write.
+        state.record_refresh(name, True, scopes=(response.scope, ctx.scopes))
     who = f" (signed in as {signed_in_as})" if signed_in_as else ""
     say(
         f"{name}: authorized{who}. Refresh token saved in {target.describe()}; account recorded in "

@@ -70,13 +70,23 @@ def record_refresh(
     *,
     exit_code: int | None = None,
     fix: str | None = None,
+    scopes: tuple[str | None, tuple[str, ...]] | None = None,
 ) -> None:
     """Remember a refresh outcome (exit_code: the failure's exit code; fix: what to run about it)
-    and notify a problem that is new, or gone. Never raises: bookkeeping must not fail a login."""
+    and notify a problem that is new, or gone. Never raises: bookkeeping must not fail a login.
+
+    `scopes`: (the token response's `scope`, the scopes requested), when a token was issued:
+    what the provider granted is kept in the same write (RFC 6749 §5.1: no `scope` means as
+    requested).
+    """
     now = time.time()
     message = redact.scrub(message)[:300]
 
     def change(state: dict[str, Any]) -> list[Slot]:
+        if scopes is not None:
+            granted, requested = scopes
+            listed = granted.split() if granted is not None else list(requested)
+            state["scopes"] = {"granted": listed[:64], "reported": granted is not None, "at": now}
         state["last_refresh_at"] = now
         state["last_refresh_ok"] = ok
         state["last_refresh_message"] = message
@@ -110,19 +120,6 @@ def record_grant(account: str, found: grant.Deadline | None, now: float | None =
             else f"the grant ended on {when}"
         )
         return [(EXPIRY, {"key": found.rule.code, "reason": f"{fate}: {found.rule.text}"})]
-
-    _update(account, change)
-
-
-def record_scopes(account: str, granted: str | None, requested: tuple[str, ...]) -> None:
-    """Remember what the provider granted (RFC 6749 §5.1: no `scope` field means as requested)."""
-    now = time.time()
-    reported = granted is not None
-    scopes = granted.split() if granted is not None else list(requested)
-
-    def change(state: dict[str, Any]) -> list[Slot]:
-        state["scopes"] = {"granted": scopes[:64], "reported": reported, "at": now}
-        return []
 
     _update(account, change)
 

@@ -190,12 +190,12 @@ def _refresh_locked(
             min_validity,
             response.expires_in,
         )
-    state.record_scopes(account.name, response.scope, account.scopes)
+    granted = (response.scope, account.scopes)
     if kept_aside is None:
-        state.record_refresh(account.name, True)
+        state.record_refresh(account.name, True, scopes=granted)
     else:
         # The login works, but the grant now hangs on a file that may not survive a reboot.
-        _record_failure(account, kept_aside)
+        _record_failure(account, kept_aside, scopes=granted)
     return AccessToken(response.access_token, expires_at)
 
 
@@ -278,11 +278,16 @@ def _store_cache(account: str, cached: cache.CachedToken) -> None:
         log.warning("%s: the access token was not cached (%s)", account, detail)
 
 
-def _record_failure(account: Account, error: OAuthHelperError) -> None:
+def _record_failure(
+    account: Account,
+    error: OAuthHelperError,
+    scopes: tuple[str | None, tuple[str, ...]] | None = None,
+) -> None:
     state.record_refresh(
         account.name,
         False,
         str(error),
         exit_code=error.exit_code,
         fix=account.authorize_command() if isinstance(error, AuthorizationRequired) else None,
+        scopes=scopes,
     )
