@@ -222,7 +222,7 @@ def store(account: str, cached: CachedToken) -> None:
     }
     import json
 
-    securefile.write_private(path_for(account), json.dumps(entry).encode())
+    securefile.write_private(path_for(account), json.dumps(entry).encode(), durable=False)
 
 
 def drop(account: str) -> bool:

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from . import paths, redact, urlrule
 from .errors import ConfigError, UnknownAccount
@@ -19,6 +18,10 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10
     import tomli as tomllib  # a runtime dependency below 3.11
+
+TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
+if TYPE_CHECKING:
+    from typing import Any
 
 STORES = ("keyring", "file", "command")
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few KB; do not read a hostile endless file

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
-from . import hints, redact
+from . import redact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
     from .config import Account
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,6 @@ PASSED_ENV = (
     "COMSPEC",
 )
 
-_WINDOWS_DETACHED = (
-    getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(subprocess, "DETACHED_PROCESS", 0)
-    if sys.platform == "win32"
-    else 0
-)
 # The watchdog, as a stdlib-only script run with `python -I -S -c`: it needs neither our
 # package nor site-packages, so it starts fast and works from any installation.
 _WATCHDOG = """\
@@ -103,7 +98,9 @@ def environment(account: str, reason: str, fix: str) -> dict[str, str]:
 
 def one_line(text: str) -> str:
     """Printable, one line, bounded, and free of every secret this process knows."""
-    return hints.printable(redact.scrub(" ".join(text.split())), limit=500)
+    from .hints import printable
+
+    return printable(redact.scrub(" ".join(text.split())), limit=500)
 
 
 def send(
@@ -119,6 +116,12 @@ def send(
     """
     if not command:
         return False
+    import subprocess  # here: every command imports this module, few ever notify
+
+    # Windows: its own console-less process group (mypy checks this file as POSIX code).
+    detached = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(
+        subprocess, "DETACHED_PROCESS", 0
+    )
     argv = [
         sys.executable,
         "-I",
@@ -139,7 +142,7 @@ def send(
             cwd=_home(),
             close_fds=True,
             start_new_session=True,  # POSIX setsid(): no controlling terminal, no job control
-            creationflags=_WINDOWS_DETACHED,  # Windows: its own console-less process group
+            creationflags=detached,
         )
     except (OSError, ValueError) as e:
         log.warning("%s: could not start notify_command %s: %s", account, command[0], e)

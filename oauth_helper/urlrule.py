@@ -9,7 +9,7 @@ document names (before it is used), and by http.py at the moment of sending, as 
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import urllib.parse
 
 ALLOWED = "https://, or http:// only to 127.0.0.1, ::1 or localhost"
@@ -24,13 +24,19 @@ def is_loopback_host(host: str) -> bool:
     """
     if host.lower() == "localhost":
         return True
+    # inet_pton, not the ipaddress module (~5 ms to import on every refresh): it takes only
+    # the strict literal forms, and a form it refuses is simply not allowed plain http.
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+        return socket.inet_pton(socket.AF_INET, host)[0] == 127
+    except (OSError, ValueError):
+        pass
+    try:
+        return socket.inet_pton(socket.AF_INET6, host) == _IPV6_LOOPBACK
+    except (OSError, ValueError):
         return False
-    if isinstance(address, ipaddress.IPv4Address):
-        return address in ipaddress.IPv4Network("127.0.0.0/8")
-    return address == ipaddress.IPv6Address("::1")
+
+
+_IPV6_LOOPBACK = bytes(15) + b"\x01"
 
 
 def insecure_reason(url: str) -> str | None:

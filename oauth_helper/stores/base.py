@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field, replace
-from typing import Protocol, TypeGuard
 
 from .. import redact
 from ..errors import StoreUnavailable
+
+TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
+if TYPE_CHECKING:
+    from typing import Protocol, TypeGuard
+else:
+    Protocol = object  # SecretStore is a structural type for mypy only
 
 MAX_REFRESH_TOKEN_LENGTH = 16384  # real ones are 100-2,000 characters; bound what we store
 

@@ -40,6 +40,7 @@ import re
 import secrets
 import signal
 import socketserver
+import ssl
 import stat
 import sys
 import threading
@@ -49,6 +50,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -316,7 +318,10 @@ def _html(status: int, title: str, text: str) -> _Reply:
 class LocalProvider:
     """An in-process OAuth2/OIDC provider on 127.0.0.1 with knobs and fault injection."""
 
-    def __init__(self, rotation: str = "none", *, port: int = 0) -> None:
+    def __init__(
+        self, rotation: str = "none", *, port: int = 0, tls: tuple[Path, Path] | None = None
+    ) -> None:
+        self._tls = tls  # (certificate, key): serve https with them
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -375,8 +380,14 @@ class LocalProvider:
         self._stopping.clear()
         server = _Server(("127.0.0.1", self._port), _Handler)
         server.provider = self
+        scheme = "http"
+        if self._tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*map(str, self._tls))
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            scheme = "https"
         self._server = server
-        self._base_url = f"http://127.0.0.1:{server.server_port}"
+        self._base_url = f"{scheme}://127.0.0.1:{server.server_port}"
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
