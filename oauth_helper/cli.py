@@ -359,19 +359,9 @@ def _settings(ns: argparse.Namespace) -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    import logging
+    from . import log
 
-    from .redact import logging_filter
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(logging_filter())
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
-    root = logging.getLogger("oauth_helper")
-    root.handlers[:] = [handler]
-    root.propagate = False
-    root.setLevel(
-        logging.DEBUG if settings.debug else logging.INFO if settings.verbose else logging.WARNING
-    )
+    log.set_level(log.DEBUG if settings.debug else log.INFO if settings.verbose else log.WARNING)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,27 +6,24 @@ Network failures become TransientError here; status codes are left to the caller
 from __future__ import annotations
 
 import http.client
-import logging
 import os
 import socket
 import ssl
-import urllib.error
+import sys
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import __version__, redact, urlrule
 from .deadline import Deadline
 from .errors import ConfigError, TransientError
+from .log import get_logger
 
 TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
+    from typing import Any
 
-    _C = TypeVar("_C", bound=http.client.HTTPConnection)
-
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 MAX_BODY = 1 << 20  # token responses are small; do not buffer a hostile endless body
 USER_AGENT = f"oauth-helper/{__version__}"
 
@@ -42,18 +39,6 @@ class Response:
             if key.lower() == name.lower():
                 return value
         return None
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A token endpoint that redirects a POST is misconfigured; do not resend a secret elsewhere.
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(
-        _HTTPSHandler(deadline), _HTTPHandler(deadline), _NoRedirect()
-    )
 
 
 def tls_context() -> ssl.SSLContext:
@@ -85,47 +70,6 @@ def _hashed(directory: str) -> bool:
 
 
 _HEX = frozenset("0123456789abcdef")
-
-
-def _watched(cls: type[_C], deadline: Deadline) -> Callable[..., _C]:
-    """A connection class whose socket the deadline shuts down (the raw socket, so the TLS
-    handshake and a proxy tunnel are bounded too); urllib's proxy handling still applies."""
-
-    def make(*args: Any, **kwargs: Any) -> _C:
-        conn = cls(*args, **kwargs)
-
-        def connect(address: tuple[str, int], *rest: Any) -> socket.socket:
-            sock = socket.create_connection(address, deadline.timeout(), *rest[1:])
-            deadline.watch(sock)
-            return sock
-
-        conn._create_connection = connect  # type: ignore[attr-defined]
-        return conn
-
-    return make
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: Deadline) -> None:
-        # Not HTTPSHandler.__init__: it builds a default TLS context (loading every CA) that
-        # https_open would not use.
-        urllib.request.AbstractHTTPHandler.__init__(self)
-        self._deadline = deadline
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        # The CAs are loaded here, when a request really is https: not for http on loopback.
-        return self.do_open(
-            _watched(http.client.HTTPSConnection, self._deadline), req, context=tls_context()
-        )
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
-        self._deadline = deadline
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_watched(http.client.HTTPConnection, self._deadline), req)
 
 
 def request(
@@ -165,26 +109,19 @@ def _send(
 ) -> Response:
     all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     all_headers.update(headers or {})
-    req = urllib.request.Request(url, data=body, headers=all_headers, method=method)
-    host = urllib.parse.urlsplit(url).netloc or url
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc or url
+    exchange = _through_proxy if _proxy_configured() else _direct
 
     def too_slow() -> TransientError:
         return TransientError(f"{host} did not answer in time ({deadline.describe()})")
 
     with deadline.guarding():
         try:
-            with _opener(deadline).open(req, timeout=deadline.timeout()) as reply:
-                data = _read(reply)
-                status, reply_headers = reply.status, dict(reply.headers.items())
-        except urllib.error.HTTPError as e:
-            try:
-                data = _read(e)
-            except (OSError, ValueError, http.client.HTTPException):
-                data = b""
-            status, reply_headers = e.code, dict(e.headers.items()) if e.headers else {}
+            status, reply_headers, data = exchange(method, parts, body, all_headers, deadline)
         except TimeoutError:
             raise too_slow() from None
-        except urllib.error.URLError as e:
+        except _Unreachable as e:
             if deadline.expired:
                 raise too_slow() from None
             raise TransientError(f"cannot reach {host}: {_reason(e.reason)}") from None
@@ -199,6 +136,121 @@ def _send(
         if deadline.expired:  # the body was cut short by the deadline: not an answer
             raise too_slow()
     return Response(status, reply_headers, data)
+
+
+class _Unreachable(Exception):
+    """The request could not be sent (no connection, TLS refused): `reason` says why."""
+
+    def __init__(self, reason: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_Exchange = tuple[int, dict[str, str], bytes]
+
+
+def _connection(
+    scheme: str, host: str, port: int | None, deadline: Deadline
+) -> http.client.HTTPConnection:
+    """An http.client connection whose socket the deadline shuts down (the raw socket, so the
+    TLS handshake and a proxy tunnel are bounded too). The CAs are loaded only for https."""
+    conn: http.client.HTTPConnection
+    if scheme == "https":
+        conn = http.client.HTTPSConnection(
+            host, port, timeout=deadline.timeout(), context=tls_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=deadline.timeout())
+
+    def connect(address: tuple[str, int], *rest: Any) -> socket.socket:
+        sock = socket.create_connection(address, deadline.timeout(), *rest[1:])
+        deadline.watch(sock)
+        return sock
+
+    conn._create_connection = connect  # type: ignore[attr-defined]
+    return conn
+
+
+def _direct(
+    method: str,
+    parts: urllib.parse.SplitResult,
+    body: bytes | None,
+    headers: dict[str, str],
+    deadline: Deadline,
+) -> _Exchange:
+    """One request on one connection with http.client: no redirect is followed."""
+    conn = _connection(parts.scheme, parts.hostname or "", parts.port, deadline)
+    selector = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        try:
+            conn.request(method, selector, body, {**headers, "Connection": "close"})
+        except OSError as e:  # connecting, the TLS handshake, sending
+            raise _Unreachable(e) from None
+        reply = conn.getresponse()
+        return reply.status, dict(reply.headers.items()), _read(reply)
+    finally:
+        conn.close()
+
+
+def _proxy_configured() -> bool:
+    """A proxy may apply: urllib.request then sends the request, honouring it as it always did.
+
+    Only then: urllib.request (with tempfile, shutil, bz2, lzma...) costs a refresh more than
+    the request itself. On macOS and Windows it also reads the system's proxy settings.
+    """
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return any(
+        value and name.lower() in ("http_proxy", "https_proxy", "all_proxy")
+        for name, value in os.environ.items()
+    )
+
+
+def _through_proxy(
+    method: str,
+    parts: urllib.parse.SplitResult,
+    body: bytes | None,
+    headers: dict[str, str],
+    deadline: Deadline,
+) -> _Exchange:
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        # A token endpoint that redirects a POST is misconfigured: never resend a secret.
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    class Handler(urllib.request.HTTPSHandler, urllib.request.HTTPHandler):
+        def __init__(self) -> None:
+            # Not HTTPSHandler.__init__: it loads every CA, for http requests too.
+            urllib.request.AbstractHTTPHandler.__init__(self)
+
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(self._connect, req)
+
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(self._connect, req)
+
+        def _connect(self, host: str, **_: object) -> http.client.HTTPConnection:
+            # `host` is the proxy's for plain http, the server's for a tunnel (CONNECT).
+            target = urllib.parse.urlsplit(f"//{host}")
+            return _connection(parts.scheme, target.hostname or host, target.port, deadline)
+
+    url = urllib.parse.urlunsplit(parts)
+    req = urllib.request.Request(url, data=body, headers=headers, method=method)
+    opener = urllib.request.build_opener(Handler(), NoRedirect())
+    try:
+        with opener.open(req, timeout=deadline.timeout()) as reply:
+            return reply.status, dict(reply.headers.items()), _read(reply)
+    except urllib.error.HTTPError as e:
+        try:
+            data = _read(e)
+        except (OSError, ValueError, http.client.HTTPException):
+            data = b""
+        return e.code, dict(e.headers.items()) if e.headers else {}, data
+    except urllib.error.URLError as e:
+        raise _Unreachable(e.reason) from None
 
 
 # Form fields that carry secrets: registered so nothing we print can contain them.

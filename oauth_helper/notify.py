@@ -13,11 +13,11 @@ file's lock; this module only runs the command.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 from . import redact
+from .log import get_logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from .config import Account
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 NOTIFY_TIMEOUT = 30.0  # a notification that has not finished in 30 s is hung: kill it
 KILL_GRACE = 2.0  # after SIGTERM, this long before SIGKILL

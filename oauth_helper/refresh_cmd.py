@@ -13,7 +13,6 @@ one line. The exit code is 0 when every account is fine, else the most serious f
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from typing import TextIO
@@ -30,6 +29,7 @@ from .errors import (
     OAuthHelperError,
     UsageError,
 )
+from .log import WARNING, get_logger, set_level
 from .settings import Settings
 
 # Refresh a token that dies within 15 minutes: three times the hot path's 300 s margin, so a timer
@@ -40,7 +40,7 @@ DEFAULT_WITHIN = 900
 # what fixes itself (a temporary network or provider failure).
 SEVERITY = (EX_NOPERM, EX_CONFIG, EX_NOUSER, EX_UNAVAILABLE, EX_SOFTWARE, EX_TEMPFAIL)
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def worst(codes: list[int]) -> int:
@@ -73,14 +73,12 @@ def run(
     if not names and settings.verbose:
         stream.write(f"oauth-helper: no accounts in {cfg.path}\n")
     # -v promises one line per account: the engine's own progress lines only with --debug.
-    package_log = logging.getLogger("oauth_helper")
-    level = package_log.level
-    if not settings.debug:
-        package_log.setLevel(logging.WARNING)
+    level = set_level(WARNING) if not settings.debug else None
     try:
         codes = [_refresh_one(settings, cfg, name, within, stream) for name in names]
     finally:
-        package_log.setLevel(level)
+        if level is not None:
+            set_level(level)
     return worst(codes)
 
 

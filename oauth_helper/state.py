@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from . import grant, paths, redact, securefile
 from .errors import EX_CONFIG, EX_NOPERM, EX_UNAVAILABLE, OAuthHelperError
 from .jsondata import json_object
+from .log import get_logger
 
 TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from .config import Account
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 Slot = tuple[str, "dict[str, Any] | None"]  # a slot name and its problem now (None: no problem)
 
 # Held only for a read and a write: waiting longer than this means something is stuck.

@@ -8,7 +8,6 @@ token the store refuses anyway is kept in `pending` and moved into the store by 
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +20,7 @@ from .errors import (
     StoreUnavailable,
     TransientError,
 )
+from .log import get_logger
 from .settings import Settings
 
 TYPE_CHECKING = False
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .oauth import TokenResponse
     from .stores.base import Secret, SecretStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
