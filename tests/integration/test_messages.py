@@ -19,6 +19,7 @@ from tests.support.cli_env import (
     config_file,
     make_account,
     run_cli,
+    stored_refresh_token,
     user_env,
 )
 from tests.support.provider import LocalProvider
@@ -249,6 +250,23 @@ def test_account_picker_and_login_hint(
     sent = provider.last_authorize or {}
     assert sent.get("login_hint") == hint
     assert (sent.get("prompt") or "").split().count("select_account") == (1 if prompt else 0)
+
+
+def test_reauthorizing_does_not_revoke_the_replaced_grant(
+    tmp_path: Path, provider: LocalProvider
+) -> None:
+    """At Google, revoking the replaced refresh token would end the new grant too (one grant
+    per account and client): `authorize` again stores the new token and revokes nothing."""
+    env = make_account(tmp_path, provider, ACCOUNT)
+    old = stored_refresh_token(env, ACCOUNT)
+    env["BROWSER"] = FAKE_BROWSER
+    done = run_cli(env, "authorize", ACCOUNT, "--flow", "browser", timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    new = stored_refresh_token(env, ACCOUNT)
+    assert new and new != old
+    assert provider.counts["revoke"] == 0
+    assert provider.revoked == set()
+    assert run_cli(env, "token", ACCOUNT, "--force-refresh").returncode == 0
 
 
 # -- 3. a stated wait is the real wait -----------------------------------------------------------
