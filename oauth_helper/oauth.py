@@ -188,14 +188,8 @@ def _token_from(data: Mapping[str, Any], endpoint: str) -> TokenResponse:
 
 def _non_positive(value: object) -> bool:
     """A provider's lifetime that is a number (or a numeric string) at or below zero."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, str):
-        text = value.strip()
-        digits = text[1:] if text.startswith("-") else text
-        numeric = digits.isascii() and digits.isdigit()
-        return numeric and (text.startswith("-") or set(digits) == {"0"})
-    return isinstance(value, (int, float)) and value <= 0
+    number = _number(value)
+    return number is not None and number <= 0
 
 
 class UnsupportedTokenType(ProviderError):
@@ -247,18 +241,31 @@ def seconds(value: object, default: D, limit: float) -> float | D:
     >>> seconds("3599", 3600.0, 86400), seconds(10**400, 3600.0, 86400), seconds(0, 3600.0, 86400)
     (3599.0, 86400.0, 3600.0)
     """
-    if isinstance(value, bool):
+    number = _number(value)
+    if number is None or not 0 < number < float("inf"):  # also refuses NaN
         return default
+    return min(number, float(limit))
+
+
+HUGE = 1e300
+
+
+def _number(value: object) -> float | None:
+    """A number from a provider's JSON: a JSON number, or a string of ASCII digits with an
+    optional "-" (float() would take "²" or "1e3"); None for anything else, booleans included.
+    Numbers with more digits than any lifetime has read as HUGE (clamped later, never inf)."""
+    if isinstance(value, bool):
+        return None
     if isinstance(value, str):
         text = value.strip()
-        if not (text.isascii() and text.isdigit()):
-            return default
-        value = int(text) if len(text) <= 18 else limit  # more digits than any limit has
-    if isinstance(value, int) and value > limit:
-        value = limit
-    if not isinstance(value, (int, float)) or not 0 < value < float("inf"):  # also refuses NaN
-        return default
-    return min(float(value), limit)
+        digits = text.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):
+            return None
+        sign = -1 if text.startswith("-") else 1
+        return sign * (float(digits) if len(digits) <= 18 else HUGE)
+    if isinstance(value, int):
+        return float(value) if abs(value) < HUGE else HUGE * (1 if value > 0 else -1)
+    return value if isinstance(value, float) else None
 
 
 # -- requests ------------------------------------------------------------------------------------

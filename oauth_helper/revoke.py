@@ -79,10 +79,7 @@ def run(
                     f"{acct.name}: could not delete the refresh token from {store.describe()} "
                     "(no store_erase command configured): delete it yourself"
                 )
-        if cache.drop(acct.name):
-            say(f"{acct.name}: deleted the cached access token")
-        pending.clear(acct.name)
-        state.forget(acct.name)
+        _drop_local_copies(acct, say)
 
     return _forget(cfg.path, acct.name, forget, say)
 
@@ -111,6 +108,11 @@ def _delete_locally(acct: Account, store: SecretStore, say: Callable[[str], None
             say(f"{acct.name}: no refresh token to delete in {store.describe()}")
     except OAuthHelperError as e:
         say(f"{acct.name}: could not delete the refresh token from the {acct.store} store ({e})")
+    _drop_local_copies(acct, say)
+
+
+def _drop_local_copies(acct: Account, say: Callable[[str], None]) -> None:
+    """After the refresh token is gone: its cached access token, kept rotation and status."""
     if cache.drop(acct.name):
         say(f"{acct.name}: deleted the cached access token")
     pending.clear(acct.name)
