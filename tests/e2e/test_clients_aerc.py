@@ -130,7 +130,9 @@ class Tmux:
         out = self._run("display-message", "-p", fmt, ";", "capture-pane", "-p")
         head, _, screen = out.partition("\n")
         dead, status, sig = head.split(":")
-        if dead != "1":
+        # tmux marks the pane dead when its terminal closes, and knows the status only once
+        # it has reaped the program, a moment later: until then it still counts as running.
+        if dead != "1" or not (status or sig):
             return screen, None
         return screen, f"status {status}" if status else f"signal {sig}"
 
