@@ -9,9 +9,9 @@ IMAP and sends through msmtp, with the shipped contrib/msmtp/msmtprc.
 
 Every wait ends on something aerc did, never on elapsed time, so that a loaded machine only
 makes the tests slower: aerc's own log (``log-file`` in aerc.conf: connections and their
-errors), the bed's Dovecot log and SMTP sink, the pane's exit status (tmux keeps the dead pane,
-``remain-on-exit``), and the screen only for what exists nowhere else (the message list, the
-review prompt, "Message sent."). A typed command is sent only once aerc echoes it on its command
+errors), the bed's Dovecot log and SMTP sink, aerc's exit status (a file a shell around aerc
+writes), and the screen only for what exists nowhere else (the message list, the review
+prompt, "Message sent."). A typed command is sent only once aerc echoes it on its command
 line. Each wait has a deadline (DEADLINE) and fails at once when what it waits for can no
 longer happen: aerc exited, or logged an error it was not expected to.
 """
@@ -67,14 +67,19 @@ QUIT_REFUSED = "A task is not done yet"
 class Tmux:
     """A private tmux server running one program in a detached session.
 
-    The pane stays after the program exits (``remain-on-exit``), so its exit status is read
-    from tmux itself (``pane_dead_status``) instead of from a shell printing it and sleeping.
+    A shell around the program writes its exit status to a file the moment it exits (renamed
+    into place, so it is never read half-written): that file, not tmux, says whether and how
+    the program ended. tmux's own ``pane_dead`` turns 1 when the terminal closes, before tmux
+    has reaped the program (pane_dead_status still empty; tmux PR #4841), and in one run under
+    load it still had no status 60 s after aerc had restored the terminal. The pane stays
+    after the exit (``remain-on-exit``) for the screen to be read.
     """
 
     def __init__(self, directory: Path, env: dict[str, str]) -> None:
         self.tmux = require_binary("tmux")
         self.directory = directory
         self.socket = directory / "tmux.sock"
+        self.status_path = directory / "exit-status"
         self.env = env
         self.server_pid: int | None = None
         self.pane_pid: int | None = None
@@ -100,7 +105,9 @@ class Tmux:
         conf.write_text("set-option -g remain-on-exit on\n")
         size = ("-x", str(cols), "-y", str(rows))
         self.cols = cols
-        self._run("-f", str(conf), "new-session", "-d", *size, "--", *argv)
+        record = '"$@"; echo $? >"$0.part" && mv "$0.part" "$0"'
+        wrapped = ["/bin/sh", "-c", record, str(self.status_path), *argv]
+        self._run("-f", str(conf), "new-session", "-d", *size, "--", *wrapped)
         server, pane = self._run("display-message", "-p", "#{pid} #{pane_pid}").split()
         self.server_pid, self.pane_pid = int(server), int(pane)
 
@@ -124,23 +131,27 @@ class Tmux:
         self._run("resize-window", "-x", str(self.cols))
 
     def state(self) -> tuple[str, str | None]:
-        """(the screen, how the program ended: "status N" / "signal N", or None while it runs)."""
-        # One tmux call for both, so the screen and the state belong together.
-        fmt = "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"
-        out = self._run("display-message", "-p", fmt, ";", "capture-pane", "-p")
-        head, _, screen = out.partition("\n")
-        dead, status, sig = head.split(":")
-        # tmux marks the pane dead when its terminal closes, and knows the status only once
-        # it has reaped the program, a moment later: until then it still counts as running.
-        if dead != "1" or not (status or sig):
+        """(the screen, "status N" once the program has exited, else None)."""
+        screen = self._run("capture-pane", "-p")
+        # Read after the screen: a status means the screen is the program's last one.
+        try:
+            return screen, f"status {self.status_path.read_text().strip()}"
+        except FileNotFoundError:
             return screen, None
-        return screen, f"status {status}" if status else f"signal {sig}"
+
+    def processes(self) -> str:
+        """The processes the pane runs, one line each (for failure messages)."""
+        if self.pane_pid is None:
+            return ""
+        return "\n".join(
+            _describe(pid) for pid in sorted({self.pane_pid, *_descendants(self.pane_pid)})
+        )
 
     def kill(self) -> None:
         """Stop the server and every process the pane started, for certain (SIGKILL)."""
         pids = {pid for pid in (self.server_pid, self.pane_pid) if pid is not None}
         if self.pane_pid is not None:
-            # aerc's children (msmtp, oauth-helper): listed now, before kill-server orphans them.
+            # aerc and its children (msmtp, oauth-helper): listed now, before kill-server orphans them.
             pids |= _descendants(self.pane_pid)
         with contextlib.suppress(subprocess.TimeoutExpired, OSError, AssertionError):
             self._run("kill-server", check=False)
@@ -176,6 +187,16 @@ def _descendants(root: int) -> set[int]:
     return found
 
 
+def _describe(pid: int) -> str:
+    """ "PID STATE COMMAND LINE" from /proc."""
+    try:
+        state = Path("/proc", str(pid), "stat").read_text().rpartition(")")[2].split()[0]
+        argv = Path("/proc", str(pid), "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"{pid} gone"
+    return f"{pid} {state} {b' '.join(argv).decode(errors='replace').strip()}"
+
+
 def _alive(pid: int) -> bool:
     """Whether ``pid`` still runs (a zombie waiting for its reaper does not count)."""
     try:
@@ -203,8 +224,8 @@ class Aerc:
 
     def _fail(self, why: str, screen: str) -> NoReturn:
         pytest.fail(
-            f"{why}\n--- screen\n{screen}\n--- aerc log\n{self.log()}"
-            f"\n--- dovecot log\n{self.bed.log_text()}",
+            f"{why}\n--- screen\n{screen}\n--- processes in the pane\n{self.tmux.processes()}"
+            f"\n--- aerc log\n{self.log()}\n--- dovecot log\n{self.bed.log_text()}",
             pytrace=False,
         )
 
@@ -268,7 +289,7 @@ class Aerc:
         self.tmux.keys("Enter")
 
     def quit(self) -> str:
-        """``:quit``; how aerc ended ("status 0" is a clean exit)."""
+        """``:quit``; how aerc ended ("status 0": a clean exit)."""
         self.command("quit")
         _, ended = self.wait(
             "aerc's exit", lambda s, _l, e: e is not None or QUIT_REFUSED in s, exiting=True
