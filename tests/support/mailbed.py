@@ -51,9 +51,31 @@ HOST = "127.0.0.1"
 _MECHANISMS = ("xoauth2", "oauthbearer")
 
 
+_port_cursor: list[int] = []
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that was free a moment ago.
+
+    scripts/test runs the Pythons in parallel and gives each run its own range below the
+    kernel's ephemeral ports (OAUTH_HELPER_TEST_PORTS=LOW-HIGH): between this check and the
+    server's bind, neither the other run's bind(0) nor anyone's outgoing connection can take
+    the port. Ports are handed out in turn, so two calls in a row never return the same one.
+    """
+    span = os.environ.get("OAUTH_HELPER_TEST_PORTS", "")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        if span:
+            low, high = (int(bound) for bound in span.split("-"))
+            if not _port_cursor:
+                _port_cursor.append(low + os.getpid() % (high - low + 1))
+            for _ in range(high - low + 1):
+                port = _port_cursor[0]
+                _port_cursor[0] = low if port >= high else port + 1
+                try:
+                    s.bind((HOST, port))
+                except OSError:  # taken, or in TIME_WAIT from an earlier test
+                    continue
+                return port
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
 
