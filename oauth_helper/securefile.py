@@ -283,7 +283,9 @@ class exclusive_lock:
 
 def _acquire(fd: int, path: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    delay = 0.01
+    # Short polls, not a long back-off: callers waiting for a refresh are served within 25 ms
+    # of the lock's release (a lock is held for a refresh: a fraction of a second, usually).
+    delay = 0.005
     while True:
         try:
             if sys.platform == "win32":
@@ -302,4 +304,4 @@ def _acquire(fd: int, path: str, timeout: float) -> None:
                     "try again later"
                 ) from None
             time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+            delay = min(delay * 1.5, 0.025)
