@@ -362,11 +362,11 @@ def _client_secret(
         if stored is not None and stored.client_secret:
             redact.register(stored.client_secret)
             return stored.client_secret, False
-    if provider.kind != "google":
+    if not provider.client_secret_required:
         return None, False  # a public client: no secret is sent
     if not (sys.stdin and sys.stdin.isatty()):
         raise ConfigError(
-            f"Google desktop clients need their client secret: run this on a terminal "
+            f"{provider.title} desktop clients need their client secret: run this on a terminal "
             f"to be asked for it, or pass --client-secret (for {name})"
         )
     try:
@@ -376,7 +376,7 @@ def _client_secret(
     except EOFError:
         value = ""
     if not value:
-        raise ConfigError("no client secret given; Google desktop clients need it")
+        raise ConfigError(f"no client secret given; {provider.title} desktop clients need it")
     redact.register(value)
     return value, False
 

@@ -31,6 +31,7 @@ from .config import Account
 from .deadline import Deadline
 from .errors import EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError, UsageError
 from .jsondata import json_object, jwt_claims
+from .providers import mail_scopes
 from .settings import Settings
 
 NET_TIMEOUT = 15.0  # per login dialogue, all of it: a slow server is a finding, not a hang
@@ -47,13 +48,6 @@ SCHEMES = {
     "imap": ("IMAP", "starttls"),
 }
 MAX_AUTH_LINE = 500  # RFC 4954: above 512 octets send AUTH without the initial response
-_NOT_MAIL_SCOPES = frozenset({"openid", "email", "profile", "offline_access"})
-GOOGLE_TOKENINFO = "https://oauth2.googleapis.com/tokeninfo"
-_EXCHANGE_AUDIENCES = (
-    "https://outlook.office.com",
-    "https://outlook.office365.com",
-    "00000002-0000-0ff1-ce00-000000000000",
-)
 
 PASS, REJECTED, UNSUPPORTED, UNREACHABLE = "pass", "rejected", "unsupported", "unreachable"
 _EXIT = ((REJECTED, EX_NOPERM), (UNSUPPORTED, EX_UNAVAILABLE), (UNREACHABLE, EX_TEMPFAIL))
@@ -607,7 +601,7 @@ def explain_rejection(outcome: Outcome, account: Account, token: str, timeout: f
 
 def wanted_scopes(account: Account, protocol: str) -> list[str]:
     """The account's mail scopes that matter for this protocol (Microsoft has one per protocol)."""
-    scopes = [s for s in account.scopes if s not in _NOT_MAIL_SCOPES]
+    scopes = list(mail_scopes(account.scopes))
     tagged = [s for s in scopes if any(f"{p}." in s.upper() for p in ("SMTP", "IMAP", "POP"))]
     if tagged:
         return [s for s in tagged if f"{protocol}." in s.upper()]
@@ -646,14 +640,16 @@ def diagnose(facts: TokenFacts, account: Account, protocol: str) -> tuple[str, s
                 f"make sure the config's scopes and the app registration include it, then "
                 f"run: {authorize}",
             )
+    audiences = account.provider.mail_audiences
     if (
         facts.audience
-        and account.provider.name == "microsoft"
-        and not any(facts.audience.lower().startswith(a) for a in _EXCHANGE_AUDIENCES)
+        and audiences
+        and not any(facts.audience.lower().startswith(a) for a in audiences)
     ):
+        name = account.provider.mail_audience_name
         return (
-            f"the token is for {facts.audience}, not Exchange Online (https://outlook.office.com)",
-            f"use the https://outlook.office.com/ scopes, then run: {authorize}",
+            f"the token is for {facts.audience}, not {name} ({audiences[0]})",
+            f"use the {audiences[0]}/ scopes, then run: {authorize}",
         )
     return None
 
@@ -675,8 +671,8 @@ def inspect_token(account: Account, token: str, timeout: float) -> TokenFacts | 
         if status != 200 or data is None or not isinstance(data.get("active"), bool):
             return None
         return facts_from_claims("introspection", data, active=data["active"])
-    if provider.kind == "google":
-        status, data = _post_json(GOOGLE_TOKENINFO, {"access_token": token}, timeout)
+    if provider.tokeninfo_endpoint is not None:
+        status, data = _post_json(provider.tokeninfo_endpoint, {"access_token": token}, timeout)
         if data is None or status >= 500 or status in (401, 403, 429):
             return None
         if status != 200 or "error" in data or "error_description" in data:

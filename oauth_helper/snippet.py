@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 SYSTEM_CAFILE = "/etc/ssl/certs/ca-certificates.crt"
 IMPLICIT_TLS_PORTS = frozenset({465, 993, 995})
-# What the examples call an account in clients that name their accounts (msmtp -a NAME ...).
-_LABELS = {"google": "gmail", "microsoft": "outlook"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,8 @@ class Target:
 
     @property
     def label(self) -> str:
-        return _LABELS.get(self.provider.name, self.provider.name)
+        """What the examples call the account in clients that name accounts (msmtp -a NAME)."""
+        return self.provider.label
 
     @property
     def token_command(self) -> str:
