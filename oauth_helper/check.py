@@ -24,29 +24,22 @@ import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import config, hints, redact, sasl
 from .config import Account
 from .deadline import Deadline
 from .errors import EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError, UsageError
 from .jsondata import json_object, jwt_claims
+from .mailservice import DEFAULT_PORT, IMPLICIT_TLS, SCHEMES, tls_for_port
 from .providers import mail_scopes
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .mailservice import Service
+
 NET_TIMEOUT = 15.0  # per login dialogue, all of it: a slow server is a finding, not a hang
 PROBE_WAIT = 2.0  # how long a server on an unknown port has to greet before we assume implicit TLS
-IMPLICIT_TLS_PORTS = frozenset({465, 993, 995})
-STARTTLS_PORTS = frozenset({25, 143, 587, 110})
-DEFAULT_PORT = {"SMTP": 587, "IMAP": 993}
-SCHEMES = {
-    "smtps": ("SMTP", "implicit"),
-    "smtp": ("SMTP", "starttls"),
-    "submissions": ("SMTP", "implicit"),
-    "submission": ("SMTP", "starttls"),
-    "imaps": ("IMAP", "implicit"),
-    "imap": ("IMAP", "starttls"),
-}
 MAX_AUTH_LINE = 500  # RFC 4954: above 512 octets send AUTH without the initial response
 
 PASS, REJECTED, UNSUPPORTED, UNREACHABLE = "pass", "rejected", "unsupported", "unreachable"
@@ -191,7 +184,7 @@ def choose_targets(account: Account, smtp: str | None, imap: str | None) -> list
             targets.append(parse_target(protocol, given))
         elif default is not None:
             host, port = default
-            targets.append(Target(protocol, host, port, _tls_for_port(port)))
+            targets.append(Target(protocol, host, port, tls_for_port(port)))
     if not targets:
         raise UsageError(
             f"provider {account.provider.name} names no SMTP or IMAP server: pass "
@@ -212,27 +205,20 @@ def parse_target(protocol: str, value: str) -> Target:
     """
     text = value.strip()
     tls: str | None = None
+    service: Service = "smtp" if protocol == "SMTP" else "imap"
     scheme, sep, rest = text.partition("://")
     if sep:
         known = SCHEMES.get(scheme.lower())
-        if known is None or known[0] != protocol:
-            wanted = ", ".join(f"{s}://" for s, (p, _) in SCHEMES.items() if p == protocol)
-            raise UsageError(f"--{protocol.lower()} {value}: unknown scheme (use {wanted})")
+        if known is None or known[0] != service:
+            wanted = ", ".join(f"{s}://" for s, (p, _) in SCHEMES.items() if p == service)
+            raise UsageError(f"--{service} {value}: unknown scheme (use {wanted})")
         tls = known[1]
         text = rest.rstrip("/")
-    parsed = config.parse_hostport(text, DEFAULT_PORT[protocol])
+    parsed = config.parse_hostport(text, DEFAULT_PORT[service])
     if parsed is None:
         raise UsageError(f"--{protocol.lower()} {value}: expected HOST[:PORT]")
     host, port = parsed
-    return Target(protocol, host, port, tls or _tls_for_port(port))
-
-
-def _tls_for_port(port: int) -> str | None:
-    if port in IMPLICIT_TLS_PORTS:
-        return "implicit"
-    if port in STARTTLS_PORTS:
-        return "starttls"
-    return None
+    return Target(protocol, host, port, tls or tls_for_port(port))
 
 
 def probe_tls(target: Target, timeout: float = PROBE_WAIT, deadline: Deadline | None = None) -> str:
@@ -426,7 +412,7 @@ def _smtp(
             if not conn.has_extn("starttls"):
                 raise _Unsupported(
                     "the server does not offer STARTTLS; a token must not be sent in clear",
-                    f"use the implicit-TLS port: smtps://{target.host}:465",
+                    f"use the implicit-TLS port: smtps://{target.host}:{IMPLICIT_TLS['smtp']}",
                 )
             code, answer = conn.starttls(context=context)
             conn.ehlo()
@@ -494,7 +480,7 @@ def _imap(
             if "STARTTLS" not in conn.capabilities:
                 raise _Unsupported(
                     "the server does not offer STARTTLS; a token must not be sent in clear",
-                    f"use the implicit-TLS port: imaps://{target.host}:993",
+                    f"use the implicit-TLS port: imaps://{target.host}:{IMPLICIT_TLS['imap']}",
                 )
             conn.starttls(ssl_context=context)
         offered = {c[5:].upper() for c in conn.capabilities if c.upper().startswith("AUTH=")}

@@ -368,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     from . import __version__
+    from .mailservice import IMPLICIT_TLS, STARTTLS
     from .output import FORMATS
 
     common = argparse.ArgumentParser(add_help=False)
@@ -619,13 +620,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="starttls",
         action="store_false",
         default=None,
-        help="implicit TLS (default for ports 993 and 995)",
+        help=f"implicit TLS (default for ports {IMPLICIT_TLS['imap']} and {IMPLICIT_TLS['pop']})",
     )
     tls.add_argument(
         "--starttls",
         dest="starttls",
         action="store_true",
-        help="STARTTLS (default for ports 143 and 110; other ports: try TLS, then STARTTLS)",
+        help=f"STARTTLS (default for ports {STARTTLS['imap'][0]} and {STARTTLS['pop'][0]}; other "
+        "ports: try TLS, then STARTTLS)",
     )
     p.add_argument("--cafile", metavar="FILE")
     return parser

@@ -25,11 +25,10 @@ from . import redact
 from .deadline import Deadline
 from .errors import EX_NOPERM, ConfigError, OAuthHelperError, TransientError, UsageError
 from .hints import printable
+from .mailservice import tls_for_port
 from .sasl import oauthbearer, xoauth2
 from .settings import Settings
 
-IMPLICIT_TLS_PORTS = {"imap": {993}, "pop3": {995}}
-STARTTLS_PORTS = {"imap": {143}, "pop3": {110}}
 LINGER = 10.0  # seconds to pass on the server's last words once the client has closed
 TIMEOUT = 30.0  # seconds for connecting and logging in, all together; the relay has none
 _MAX_LINE = 64 * 1024  # a greeting, CAPABILITY or login answer is far shorter
@@ -172,10 +171,9 @@ def _connect_somehow(
 ) -> _Conn:
     if starttls is not None:
         return _connect(host, port, protocol, starttls, cafile, deadline)
-    if port in IMPLICIT_TLS_PORTS[protocol]:
-        return _connect(host, port, protocol, False, cafile, deadline)
-    if port in STARTTLS_PORTS[protocol]:
-        return _connect(host, port, protocol, True, cafile, deadline)
+    tls = tls_for_port(port, "pop" if protocol == "pop3" else "imap")
+    if tls is not None:
+        return _connect(host, port, protocol, tls == "starttls", cafile, deadline)
     # An unusual port: implicit TLS, and STARTTLS if the server greets in plain text
     # (the TLS handshake then fails on the greeting before any secret was sent).
     try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
+from .mailservice import IMPLICIT_TLS_PORTS
 from .providers import HostPort, Provider
 
 TYPE_CHECKING = False
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 SYSTEM_CAFILE = "/etc/ssl/certs/ca-certificates.crt"
-IMPLICIT_TLS_PORTS = frozenset({465, 993, 995})
 
 
 @dataclass(frozen=True)
