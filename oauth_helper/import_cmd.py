@@ -23,10 +23,14 @@ from typing import Any
 
 from . import config, redact
 from .errors import ConfigError, OAuthHelperError, UsageError
+from .kinds import IMPORT_FORMATS
 from .providers import BUILTIN, guess_provider
 from .settings import Settings
 
-FORMATS = ("auto", "mutt_oauth2", "getmail", "json")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .kinds import StoreKind
+
 MAX_SOURCE_BYTES = 1 << 20  # a token file is a few KB
 DECRYPT_TIMEOUT = 120.0  # seconds: long enough for a pinentry prompt, not for ever
 
@@ -155,8 +159,8 @@ def run(
 
 def parse(data: bytes, source_format: str = "auto") -> Grant:
     """The grant in a token file's (decrypted) bytes; UsageError for anything else."""
-    if source_format not in FORMATS:
-        raise UsageError(f"--from must be one of {', '.join(FORMATS)}")
+    if source_format not in IMPORT_FORMATS:
+        raise UsageError(f"--from must be one of {', '.join(IMPORT_FORMATS)}")
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError):
@@ -261,7 +265,9 @@ def _read(path: Path, decrypt_command: str | None) -> bytes:
     return done.stdout
 
 
-def _undo(path: Path, name: str, store_kind: str, provider: Any, client_id: str, tell: Any) -> None:
+def _undo(
+    path: Path, name: str, store_kind: StoreKind, provider: Any, client_id: str, tell: Any
+) -> None:
     from . import cache, configedit, state
     from .config import Account
     from .stores import open_store

@@ -12,6 +12,10 @@ from dataclasses import dataclass, replace
 
 from .grant import DAY, UNDOCUMENTED, Lifetime, Rule
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .kinds import Mechanism, RefreshStyle
+
 HostPort = tuple[str, int]
 
 GOOGLE_MAIL_SCOPE = "https://mail.google.com/"
@@ -45,7 +49,7 @@ class Provider:
     # What people call it in messages ("Google"); "" means the name.
     display_name: str = ""
     # How a refresh token is traded: "rfc6749" by oauth.py, "google-auth" through google-auth.
-    refresh_style: str = "rfc6749"
+    refresh_style: RefreshStyle = "rfc6749"
     # The client has a secret it must send (Google's desktop clients); False: a public client
     # may go without one.
     client_secret_required: bool = False
@@ -62,7 +66,7 @@ class Provider:
     # SMTP with implicit TLS, when the provider offers it beside `smtp` (aerc 0.14 needs it).
     smtps: HostPort | None = None
     # The SASL mechanisms the mail servers accept, best first (what `snippet` configures).
-    sasl_mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer")
+    sasl_mechanisms: tuple[Mechanism, ...] = ("xoauth2", "oauthbearer")
     drafts_folder: str = "Drafts"
     # Where the server itself files what is sent over SMTP (None: the client must save a copy).
     sent_by_server: str | None = None

@@ -148,7 +148,7 @@ def _mutt_family(client: str, targets: Sequence[Target]) -> str:
     (t,) = targets
     neo = client == "neomutt"
     name = "NeoMutt (Debian 12: 20220429)" if neo else "mutt (>= 2.0; Debian 12 ships 2.2)"
-    mechs = list(t.provider.sasl_mechanisms)
+    mechs: list[str] = list(t.provider.sasl_mechanisms)
     if neo and "xoauth2" in mechs:
         mechs = ["xoauth2"] + [m for m in mechs if m != "xoauth2"]
     lines = [

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from oauth_helper import mailservice
+from tests.support.package_scan import PACKAGE, offenders
 
-PACKAGE = Path(__file__).resolve().parents[2] / "oauth_helper"
 # Provider tables name their servers' ports; everything else asks mailservice.
 ALLOWED = {PACKAGE / "mailservice.py", PACKAGE / "providers.py"}
 PORTS = (
@@ -32,12 +31,8 @@ def port_literals(source: str) -> list[tuple[int, object]]:
 
 
 def test_no_other_module_writes_a_mail_port() -> None:
-    offenders = {
-        str(path.relative_to(PACKAGE.parent)): found
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if path not in ALLOWED and (found := port_literals(path.read_text()))
-    }
-    assert offenders == {}, "take these from oauth_helper/mailservice.py"
+    found = offenders(port_literals, allowed=ALLOWED)
+    assert found == {}, "take these from oauth_helper/mailservice.py"
     assert port_literals("IMPLICIT = frozenset({465, 993})") == [(1, 465), (1, 993)]
     assert port_literals('fix = f"smtps://{host}:465"') == [(1, ":465")]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "oauth_helper"
+from tests.support.package_scan import PACKAGE, offenders
+
 THE_TABLE = PACKAGE / "providers.py"
 PROVIDER_NAMES = frozenset({"google", "microsoft"})
 # A constant that is a host name or URL (no white space) in the providers' domains.
@@ -36,12 +36,8 @@ def quirks(source: str) -> list[tuple[int, str]]:
 
 
 def test_no_module_but_the_table_names_a_provider() -> None:
-    offenders = {
-        str(path.relative_to(PACKAGE.parent)): found
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if path != THE_TABLE and (found := quirks(path.read_text()))
-    }
-    assert offenders == {}, "make these fields of providers.Provider instead"
+    found = offenders(quirks, allowed=[THE_TABLE])
+    assert found == {}, "make these fields of providers.Provider instead"
 
 
 def test_the_check_sees_what_it_forbids() -> None:
