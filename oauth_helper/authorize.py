@@ -28,13 +28,15 @@ from .errors import (
     UsageError,
 )
 from .flows.common import FlowContext, FlowUnavailable, Say, say_stderr
+from .kinds import FLOW_KINDS, STORE_KINDS, pick
 from .providers import Provider, guess_provider
 from .settings import Settings
 from .stores import open_store
 from .stores.base import Secret, SecretStore, valid_refresh_token
 
-FLOWS = ("browser", "paste", "device")
-STORES = ("keyring", "file", "command")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .kinds import FlowKind, StoreKind
 
 
 def run(
@@ -217,28 +219,32 @@ def _ask_provider(cfg: config.Config, name: str) -> str:
     return answer
 
 
-def choose_flow(flow: str | None, no_browser: bool) -> str:
-    if flow is not None and flow not in FLOWS:
-        raise UsageError(f"--flow must be one of {', '.join(FLOWS)}")
-    if flow == "browser" and no_browser:
+def choose_flow(flow: str | None, no_browser: bool) -> FlowKind:
+    chosen = None if flow is None else pick(flow, FLOW_KINDS)
+    if flow is not None and chosen is None:
+        raise UsageError(f"--flow must be one of {', '.join(FLOW_KINDS)}")
+    if chosen == "browser" and no_browser:
         raise UsageError("--no-browser contradicts --flow browser; use --flow paste or device")
-    if flow is not None:
-        return flow
+    if chosen is not None:
+        return chosen
     return "paste" if no_browser else "browser"
 
 
-def choose_store(flag: str | None, existing: Account | None, name: str) -> tuple[str, str | None]:
+def choose_store(
+    flag: str | None, existing: Account | None, name: str
+) -> tuple[StoreKind, str | None]:
     """(store kind, announcement or None): --store, else the account's, else keyring if usable, else file."""
     if flag is not None:
-        if flag not in STORES:
-            raise UsageError(f"--store must be one of {', '.join(STORES)}")
-        return flag, None
+        kind = pick(flag, STORE_KINDS)
+        if kind is None:
+            raise UsageError(f"--store must be one of {', '.join(STORE_KINDS)}")
+        return kind, None
     if existing is not None:
         return existing.store, None
     return choose_default_store(name)
 
 
-def choose_default_store(name: str) -> tuple[str, str]:
+def choose_default_store(name: str) -> tuple[StoreKind, str]:
     """Keyring where a real backend answers a test read; else the file store, announced with its path."""
     from .stores.file_store import FileStore
     from .stores.keyring_store import KeyringStore, real_backend
@@ -324,7 +330,7 @@ def with_metadata(provider: Provider, *, timeout: float) -> Provider:
 
 
 def _open_target_store(
-    name: str, kind: str, existing: Account | None, provider: Provider, client_id: str
+    name: str, kind: StoreKind, existing: Account | None, provider: Provider, client_id: str
 ) -> SecretStore:
     if existing is not None:
         account = replace(existing, store=kind)
@@ -362,11 +368,11 @@ def _client_secret(
         if stored is not None and stored.client_secret:
             redact.register(stored.client_secret)
             return stored.client_secret, False
-    if provider.kind != "google":
+    if not provider.client_secret_required:
         return None, False  # a public client: no secret is sent
     if not (sys.stdin and sys.stdin.isatty()):
         raise ConfigError(
-            f"Google desktop clients need their client secret: run this on a terminal "
+            f"{provider.title} desktop clients need their client secret: run this on a terminal "
             f"to be asked for it, or pass --client-secret (for {name})"
         )
     try:
@@ -376,7 +382,7 @@ def _client_secret(
     except EOFError:
         value = ""
     if not value:
-        raise ConfigError("no client secret given; Google desktop clients need it")
+        raise ConfigError(f"no client secret given; {provider.title} desktop clients need it")
     redact.register(value)
     return value, False
 
@@ -385,7 +391,7 @@ def _client_secret(
 
 
 def _run_flow(
-    ctx: FlowContext, flow_name: str, *, no_browser: bool, explicit: bool
+    ctx: FlowContext, flow_name: FlowKind, *, no_browser: bool, explicit: bool
 ) -> oauth.TokenResponse:
     if flow_name == "device":
         from .flows import device

@@ -24,36 +24,23 @@ import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import config, hints, redact, sasl
 from .config import Account
 from .deadline import Deadline
 from .errors import EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError, UsageError
 from .jsondata import json_object, jwt_claims
+from .mailservice import DEFAULT_PORT, IMPLICIT_TLS, SCHEMES, tls_for_port
+from .providers import mail_scopes
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .mailservice import Service
 
 NET_TIMEOUT = 15.0  # per login dialogue, all of it: a slow server is a finding, not a hang
 PROBE_WAIT = 2.0  # how long a server on an unknown port has to greet before we assume implicit TLS
-IMPLICIT_TLS_PORTS = frozenset({465, 993, 995})
-STARTTLS_PORTS = frozenset({25, 143, 587, 110})
-DEFAULT_PORT = {"SMTP": 587, "IMAP": 993}
-SCHEMES = {
-    "smtps": ("SMTP", "implicit"),
-    "smtp": ("SMTP", "starttls"),
-    "submissions": ("SMTP", "implicit"),
-    "submission": ("SMTP", "starttls"),
-    "imaps": ("IMAP", "implicit"),
-    "imap": ("IMAP", "starttls"),
-}
 MAX_AUTH_LINE = 500  # RFC 4954: above 512 octets send AUTH without the initial response
-_NOT_MAIL_SCOPES = frozenset({"openid", "email", "profile", "offline_access"})
-GOOGLE_TOKENINFO = "https://oauth2.googleapis.com/tokeninfo"
-_EXCHANGE_AUDIENCES = (
-    "https://outlook.office.com",
-    "https://outlook.office365.com",
-    "00000002-0000-0ff1-ce00-000000000000",
-)
 
 PASS, REJECTED, UNSUPPORTED, UNREACHABLE = "pass", "rejected", "unsupported", "unreachable"
 _EXIT = ((REJECTED, EX_NOPERM), (UNSUPPORTED, EX_UNAVAILABLE), (UNREACHABLE, EX_TEMPFAIL))
@@ -197,7 +184,7 @@ def choose_targets(account: Account, smtp: str | None, imap: str | None) -> list
             targets.append(parse_target(protocol, given))
         elif default is not None:
             host, port = default
-            targets.append(Target(protocol, host, port, _tls_for_port(port)))
+            targets.append(Target(protocol, host, port, tls_for_port(port)))
     if not targets:
         raise UsageError(
             f"provider {account.provider.name} names no SMTP or IMAP server: pass "
@@ -218,27 +205,20 @@ def parse_target(protocol: str, value: str) -> Target:
     """
     text = value.strip()
     tls: str | None = None
+    service: Service = "smtp" if protocol == "SMTP" else "imap"
     scheme, sep, rest = text.partition("://")
     if sep:
         known = SCHEMES.get(scheme.lower())
-        if known is None or known[0] != protocol:
-            wanted = ", ".join(f"{s}://" for s, (p, _) in SCHEMES.items() if p == protocol)
-            raise UsageError(f"--{protocol.lower()} {value}: unknown scheme (use {wanted})")
+        if known is None or known[0] != service:
+            wanted = ", ".join(f"{s}://" for s, (p, _) in SCHEMES.items() if p == service)
+            raise UsageError(f"--{service} {value}: unknown scheme (use {wanted})")
         tls = known[1]
         text = rest.rstrip("/")
-    parsed = config.parse_hostport(text, DEFAULT_PORT[protocol])
+    parsed = config.parse_hostport(text, DEFAULT_PORT[service])
     if parsed is None:
         raise UsageError(f"--{protocol.lower()} {value}: expected HOST[:PORT]")
     host, port = parsed
-    return Target(protocol, host, port, tls or _tls_for_port(port))
-
-
-def _tls_for_port(port: int) -> str | None:
-    if port in IMPLICIT_TLS_PORTS:
-        return "implicit"
-    if port in STARTTLS_PORTS:
-        return "starttls"
-    return None
+    return Target(protocol, host, port, tls or tls_for_port(port))
 
 
 def probe_tls(target: Target, timeout: float = PROBE_WAIT, deadline: Deadline | None = None) -> str:
@@ -432,7 +412,7 @@ def _smtp(
             if not conn.has_extn("starttls"):
                 raise _Unsupported(
                     "the server does not offer STARTTLS; a token must not be sent in clear",
-                    f"use the implicit-TLS port: smtps://{target.host}:465",
+                    f"use the implicit-TLS port: smtps://{target.host}:{IMPLICIT_TLS['smtp']}",
                 )
             code, answer = conn.starttls(context=context)
             conn.ehlo()
@@ -500,7 +480,7 @@ def _imap(
             if "STARTTLS" not in conn.capabilities:
                 raise _Unsupported(
                     "the server does not offer STARTTLS; a token must not be sent in clear",
-                    f"use the implicit-TLS port: imaps://{target.host}:993",
+                    f"use the implicit-TLS port: imaps://{target.host}:{IMPLICIT_TLS['imap']}",
                 )
             conn.starttls(ssl_context=context)
         offered = {c[5:].upper() for c in conn.capabilities if c.upper().startswith("AUTH=")}
@@ -607,7 +587,7 @@ def explain_rejection(outcome: Outcome, account: Account, token: str, timeout: f
 
 def wanted_scopes(account: Account, protocol: str) -> list[str]:
     """The account's mail scopes that matter for this protocol (Microsoft has one per protocol)."""
-    scopes = [s for s in account.scopes if s not in _NOT_MAIL_SCOPES]
+    scopes = list(mail_scopes(account.scopes))
     tagged = [s for s in scopes if any(f"{p}." in s.upper() for p in ("SMTP", "IMAP", "POP"))]
     if tagged:
         return [s for s in tagged if f"{protocol}." in s.upper()]
@@ -646,14 +626,16 @@ def diagnose(facts: TokenFacts, account: Account, protocol: str) -> tuple[str, s
                 f"make sure the config's scopes and the app registration include it, then "
                 f"run: {authorize}",
             )
+    audiences = account.provider.mail_audiences
     if (
         facts.audience
-        and account.provider.name == "microsoft"
-        and not any(facts.audience.lower().startswith(a) for a in _EXCHANGE_AUDIENCES)
+        and audiences
+        and not any(facts.audience.lower().startswith(a) for a in audiences)
     ):
+        name = account.provider.mail_audience_name
         return (
-            f"the token is for {facts.audience}, not Exchange Online (https://outlook.office.com)",
-            f"use the https://outlook.office.com/ scopes, then run: {authorize}",
+            f"the token is for {facts.audience}, not {name} ({audiences[0]})",
+            f"use the {audiences[0]}/ scopes, then run: {authorize}",
         )
     return None
 
@@ -675,8 +657,8 @@ def inspect_token(account: Account, token: str, timeout: float) -> TokenFacts | 
         if status != 200 or data is None or not isinstance(data.get("active"), bool):
             return None
         return facts_from_claims("introspection", data, active=data["active"])
-    if provider.kind == "google":
-        status, data = _post_json(GOOGLE_TOKENINFO, {"access_token": token}, timeout)
+    if provider.tokeninfo_endpoint is not None:
+        status, data = _post_json(provider.tokeninfo_endpoint, {"access_token": token}, timeout)
         if data is None or status >= 500 or status in (401, 403, 429):
             return None
         if status != 200 or "error" in data or "error_description" in data:

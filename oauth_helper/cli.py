@@ -368,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     from . import __version__
+    from .kinds import FLOW_KINDS, IMPORT_FORMATS, MECHANISMS, STORE_KINDS
+    from .mailservice import IMPLICIT_TLS, STARTTLS
     from .output import FORMATS
 
     common = argparse.ArgumentParser(add_help=False)
@@ -442,14 +444,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="T",
         help="Microsoft tenant: common, organizations, consumers, a tenant ID or domain",
     )
-    p.add_argument("--flow", choices=("browser", "paste", "device"))
+    p.add_argument("--flow", choices=FLOW_KINDS)
     p.add_argument(
         "--no-browser", action="store_true", help="do not open a browser (implies paste)"
     )
     p.add_argument("--port", type=int, metavar="N", help="fixed port for the redirect listener")
-    p.add_argument(
-        "--store", choices=("keyring", "file", "command"), help="where to keep the refresh token"
-    )
+    p.add_argument("--store", choices=STORE_KINDS, help="where to keep the refresh token")
     p.add_argument(
         "--allow-other-identity",
         action="store_true",
@@ -542,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST[:PORT]",
         help="IMAP server (default: the provider's); imaps:// or imap:// (STARTTLS)",
     )
-    p.add_argument("--mechanism", choices=("xoauth2", "oauthbearer"), default=None)
+    p.add_argument("--mechanism", choices=MECHANISMS, default=None)
     p.add_argument("--cafile", metavar="FILE", help="trust this CA bundle instead of the system's")
 
     p = command("revoke", "revoke and delete the stored tokens of ACCOUNT", _cmd_revoke)
@@ -564,7 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--from",
         dest="source_format",
         default="auto",
-        choices=("auto", "mutt_oauth2", "getmail", "json"),
+        choices=IMPORT_FORMATS,
     )
     p.add_argument(
         "--decrypt-command",
@@ -580,9 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="its secret (Google), if the file has none; visible to other local users",
     )
     p.add_argument("--tenant", metavar="T", help="Microsoft tenant")
-    p.add_argument(
-        "--store", choices=("keyring", "file", "command"), help="where to keep the refresh token"
-    )
+    p.add_argument("--store", choices=STORE_KINDS, help="where to keep the refresh token")
 
     from .snippet import CLIENTS
 
@@ -611,7 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("host", metavar="HOST")
     p.add_argument("port", metavar="PORT", type=int)
-    p.add_argument("--mechanism", choices=("xoauth2", "oauthbearer"), default="xoauth2")
+    p.add_argument("--mechanism", choices=MECHANISMS, default="xoauth2")
     p.add_argument("--pop3", action="store_true", help="speak POP3 instead of IMAP")
     tls = p.add_mutually_exclusive_group()
     tls.add_argument(
@@ -619,13 +617,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="starttls",
         action="store_false",
         default=None,
-        help="implicit TLS (default for ports 993 and 995)",
+        help=f"implicit TLS (default for ports {IMPLICIT_TLS['imap']} and {IMPLICIT_TLS['pop']})",
     )
     tls.add_argument(
         "--starttls",
         dest="starttls",
         action="store_true",
-        help="STARTTLS (default for ports 143 and 110; other ports: try TLS, then STARTTLS)",
+        help=f"STARTTLS (default for ports {STARTTLS['imap'][0]} and {STARTTLS['pop'][0]}; other "
+        "ports: try TLS, then STARTTLS)",
     )
     p.add_argument("--cafile", metavar="FILE")
     return parser

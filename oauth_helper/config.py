@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import paths, redact, urlrule
 from .errors import ConfigError, UnknownAccount
+from .kinds import STORE_KINDS, pick
 from .providers import BUILTIN, ENDPOINTS, GENERIC_HELP, HostPort, Provider, with_tenant
 
 if sys.version_info >= (3, 11):
@@ -23,7 +24,8 @@ TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every r
 if TYPE_CHECKING:
     from typing import Any
 
-STORES = ("keyring", "file", "command")
+    from .kinds import StoreKind
+
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few KB; do not read a hostile endless file
 DEFAULT_TIMEOUT = 15.0  # seconds per HTTP request: long enough for a slow provider, short for cron
 
@@ -69,7 +71,7 @@ class Account:
     provider: Provider
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
-    store: str = "file"
+    store: StoreKind = "file"
     store_read: tuple[str, ...] = ()
     store_write: tuple[str, ...] = ()
     store_erase: tuple[str, ...] = ()
@@ -371,9 +373,9 @@ class _Builder:
             if hostport is not None:
                 hostports[key] = hostport
         provider = replace(provider, **hostports)
-        store = self._str(where, table, "store") or "file"
-        if store not in STORES:
-            raise self.error(where, "store", f"must be one of {', '.join(STORES)}")
+        store = pick(self._str(where, table, "store") or "file", STORE_KINDS)
+        if store is None:
+            raise self.error(where, "store", f"must be one of {', '.join(STORE_KINDS)}")
         commands = {
             key: self._command(where, table, key)
             for key in ("store_read", "store_write", "store_erase")

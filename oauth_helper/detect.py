@@ -1,13 +1,15 @@
 """Which provider serves a custom domain, for `authorize you@company.example` without --provider.
 
-The domain's MX records (dnspython, imported only here: never on the hot path) say whether
-Google Workspace or Microsoft 365 receives its mail; for Microsoft, the tenant comes from
-Microsoft's own OpenID discovery document for the domain. Best effort: anything that goes
-wrong ends in "cannot tell" with what was seen, and the caller asks for --provider.
+The domain's MX records (dnspython, imported only here: never on the hot path) say which
+built-in provider receives its mail (Google Workspace, Microsoft 365: each provider's `mx_hosts`);
+for a provider with tenants, the tenant comes from the provider's own OpenID discovery document
+for the domain (`tenant_discovery`). Best effort: anything that goes wrong ends in "cannot tell"
+with what was seen, and the caller asks for --provider.
 
 Two environment variables point the lookups elsewhere (the tests use them, on 127.0.0.1):
 OAUTH_HELPER_NAMESERVER=HOST[:PORT] (the DNS server to ask instead of the system's) and
-OAUTH_HELPER_MICROSOFT_LOGIN=URL (Microsoft's login service, https://login.microsoftonline.com).
+OAUTH_HELPER_MICROSOFT_LOGIN=URL (the scheme and host of the tenant discovery, Microsoft's login
+service).
 """
 
 from __future__ import annotations
@@ -16,18 +18,11 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .providers import BUILTIN, serves_mx
+
 NAMESERVER_ENV = "OAUTH_HELPER_NAMESERVER"
 MICROSOFT_LOGIN_ENV = "OAUTH_HELPER_MICROSOFT_LOGIN"
-MICROSOFT_LOGIN = "https://login.microsoftonline.com"
 DNS_TIMEOUT = 5.0  # seconds for the whole MX lookup, retries included
-
-# Mail exchangers, as Google and Microsoft document them for custom domains.
-GOOGLE_MX = ("aspmx.l.google.com", "smtp.google.com")  # the names, and names below them
-GOOGLE_MX_SUFFIXES = (
-    ".aspmx.l.google.com",
-    ".googlemail.com",
-)  # alt1.aspmx..., aspmx2.googlemail.com
-MICROSOFT_MX_SUFFIX = ".mail.protection.outlook.com"
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ def for_account(account: str, *, timeout: float, say: Callable[[str], None]) -> 
 
 
 def provider_of_mx(hosts: Sequence[str]) -> str | None:
-    """google, microsoft or None for a domain's MX host names (any case, trailing dot or not).
+    """The built-in provider named by a domain's MX host names (any case, trailing dot or not).
 
     >>> provider_of_mx(["ALT1.ASPMX.L.GOOGLE.COM.", "aspmx.l.google.com"])
     'google'
@@ -62,40 +57,34 @@ def provider_of_mx(hosts: Sequence[str]) -> str | None:
     """
     found = set()
     for host in hosts:
-        name = host.lower().rstrip(".")
-        if name in GOOGLE_MX or name.endswith(GOOGLE_MX_SUFFIXES):
-            found.add("google")
-        elif name.endswith(MICROSOFT_MX_SUFFIX):
-            found.add("microsoft")
-        else:
-            found.add("")
+        found.add(next((p.name for p in BUILTIN.values() if serves_mx(p, host)), ""))
     # A domain that moves, or a filter in front: mixed answers tell nothing for sure.
     return found.pop() or None if len(found) == 1 else None
 
 
 def detect(domain: str, *, timeout: float) -> Detection:
-    """The provider of `domain` from its MX records, and Microsoft's tenant for it."""
+    """The provider of `domain` from its MX records, and its tenant where the provider has them."""
     domain = domain.strip().rstrip(".").lower()
     hosts, problem = mx_hosts(domain)
     if problem is not None:
         return Detection(None, None, f"looked up the MX records of {domain}: {problem}")
     listed = ", ".join(hosts[:3]) + (", ..." if len(hosts) > 3 else "")
-    provider = provider_of_mx(hosts)
-    if provider is None:
+    name = provider_of_mx(hosts)
+    if name is None:
+        services = [p.mx_service for p in BUILTIN.values() if p.mx_hosts]
         return Detection(
             None,
             None,
-            f"the MX records of {domain} ({listed}) name neither "
-            "Google Workspace nor Microsoft 365",
+            f"the MX records of {domain} ({listed}) name neither {' nor '.join(services)}",
         )
-    if provider == "google":
-        return Detection(
-            "google", None, f"the MX records of {domain} ({listed}) are Google Workspace's"
-        )
-    tenant, how = microsoft_tenant(domain, timeout=timeout)
-    return Detection(
-        "microsoft", tenant, f"the MX records of {domain} ({listed}) are Microsoft 365's; {how}"
+    provider = BUILTIN[name]
+    seen = f"the MX records of {domain} ({listed}) are {provider.mx_service}'s"
+    if provider.tenant_discovery is None:
+        return Detection(name, None, seen)
+    tenant, how = discover_tenant(
+        provider.title, provider.tenant_discovery, domain, timeout=timeout
     )
+    return Detection(name, tenant, f"{seen}; {how}")
 
 
 def mx_hosts(domain: str) -> tuple[list[str], str | None]:
@@ -128,27 +117,33 @@ def mx_hosts(domain: str) -> tuple[list[str], str | None]:
     return [r.exchange.to_text(omit_final_dot=True) for r in records], None
 
 
-def microsoft_tenant(domain: str, *, timeout: float) -> tuple[str | None, str]:
-    """(the tenant ID from Microsoft's discovery document for the domain, how), or the domain
-    itself (Microsoft accepts a verified domain as tenant) when the document says nothing."""
+def discover_tenant(
+    who: str, template: str, domain: str, *, timeout: float
+) -> tuple[str | None, str]:
+    """(the tenant ID from the provider's discovery document for the domain, how), or the domain
+    itself (Microsoft accepts a verified domain as tenant) when the document says nothing.
+    `template` is the provider's tenant_discovery URL, `who` its name for people."""
     import re
+    from urllib.parse import urlsplit
 
     from . import http
     from .errors import OAuthHelperError
     from .jsondata import json_object
 
-    base = os.environ.get(MICROSOFT_LOGIN_ENV, MICROSOFT_LOGIN).rstrip("/")
-    url = f"{base}/{domain}/v2.0/.well-known/openid-configuration"
+    url = template.format(domain=domain)
+    base = os.environ.get(MICROSOFT_LOGIN_ENV)
+    if base:
+        url = base.rstrip("/") + urlsplit(url).path
     try:
         response = http.request("GET", url, timeout=timeout)
     except OAuthHelperError as e:
-        return domain, f"Microsoft's discovery for {domain} failed ({e}), so tenant {domain}"
+        return domain, f"{who}'s discovery for {domain} failed ({e}), so tenant {domain}"
     data = json_object(response.body) if response.status == 200 else None
     issuer = data.get("issuer") if data else None
     found = re.fullmatch(r"https://[^/]+/([0-9a-fA-F-]{36})/v2\.0/?", issuer or "")
     if found is None:
         return domain, (
-            f"Microsoft's discovery for {domain} named no tenant (HTTP "
+            f"{who}'s discovery for {domain} named no tenant (HTTP "
             f"{response.status}), so tenant {domain}"
         )
     return found.group(1).lower(), f"tenant {found.group(1).lower()} from {url}"

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, cast
 
 from oauth_helper.errors import CredentialProtocolError, OAuthHelperError, UsageError
+from oauth_helper.mailservice import SCHEMES, well_known_ports
 
 if TYPE_CHECKING:
+    from oauth_helper.mailservice import Service
     from oauth_helper.settings import Settings
 
 # Limits on what we read. git's own attributes are short; a `wwwauth[]` header or a long
@@ -30,26 +32,7 @@ MAX_INPUT = 1024 * 1024
 ACTIONS = ("get", "store", "erase")
 
 # URL schemes of mail protocols, and the service of the provider each one uses.
-MAIL_PROTOCOLS: Mapping[str, str] = {
-    "smtp": "smtp",
-    "smtps": "smtp",
-    "submission": "smtp",
-    "submissions": "smtp",
-    "imap": "imap",
-    "imaps": "imap",
-    "pop": "pop",
-    "pop3": "pop",
-    "pops": "pop",
-    "pop3s": "pop",
-}
-
-# A port given by git fits an account's host when it is the configured port or one of the
-# well-known ports of the same service (implicit TLS or STARTTLS, either way round).
-WELL_KNOWN_PORTS: Mapping[str, frozenset[int]] = {
-    "smtp": frozenset({25, 465, 587}),
-    "imap": frozenset({143, 993}),
-    "pop": frozenset({110, 995}),
-}
+MAIL_PROTOCOLS: Mapping[str, Service] = {scheme: s for scheme, (s, _) in SCHEMES.items()}
 
 _FORBIDDEN_IN_VALUE = ("\n", "\r", "\0")
 
@@ -158,7 +141,7 @@ class Request:
     """A credential request for a mail service, reduced to what chooses the account."""
 
     protocol: str
-    service: str  # "smtp", "imap" or "pop"
+    service: Service
     host: str  # lowercase, no trailing dot, IPv6 without brackets
     port: int | None
     username: str | None
@@ -273,7 +256,9 @@ def fits(account: AccountLike, request: Request) -> bool:
         return False
     if request.port is None:
         return True
-    return request.port in WELL_KNOWN_PORTS[request.service] or request.port in _host_ports(
+    # A port given by git fits an account's host when it is the configured port or one of the
+    # well-known ports of the same service (implicit TLS or STARTTLS, either way round).
+    return request.port in well_known_ports(request.service) or request.port in _host_ports(
         account, request.host
     )
 

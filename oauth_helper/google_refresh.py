@@ -70,7 +70,9 @@ def _refresh_once(
     from google.auth import exceptions
     from google.oauth2.credentials import Credentials
 
-    endpoint = account.provider.token_endpoint or "https://oauth2.googleapis.com/token"
+    endpoint = account.provider.token_endpoint
+    if endpoint is None:  # the built-in Google provider has one; a config cannot take it away
+        raise ConfigError(f"provider {account.provider.name} has no token_endpoint")
     transport = _Transport(timeout, deadline)
     credentials = Credentials(  # type: ignore[no-untyped-call]
         token=None,

@@ -1,6 +1,6 @@
 """When a grant (the refresh token) will stop working: what the provider told us, and the
-providers' documented inactivity rules. Pure functions; `status`, `refresh` and the
-notifications all ask here, so they always agree.
+rules it documents (each provider's `grant_lifetime`, in providers.py). Pure functions;
+`status`, `refresh` and the notifications all ask here, so they always agree.
 """
 
 from __future__ import annotations
@@ -19,28 +19,29 @@ class Rule:
 
     code: str
     text: str
+    fix: str = ""  # what to do about it, with `{authorize}` (hints.with_command); "": sign in again
 
 
-GOOGLE_TESTING = Rule(
-    "google_testing_app",
-    'Google ends refresh tokens of apps in "Testing" after 7 days (refresh_token_expires_in)',
-)
 PROVIDER_LIMIT = Rule(
     "provider_limit", "the provider said when the refresh token expires (refresh_token_expires_in)"
 )
-# Inactivity windows, by provider name. Google: "a refresh token that has not been used for six
-# months" stops working (180 days here, to err early). Microsoft identity platform: refresh
-# tokens expire after 90 days of inactivity (AADSTS700082).
-INACTIVITY: dict[str, tuple[float, Rule]] = {
-    "google": (
-        180 * DAY,
-        Rule("google_inactivity", "Google ends refresh tokens unused for 6 months"),
-    ),
-    "microsoft": (
-        90 * DAY,
-        Rule("microsoft_inactivity", "Microsoft ends refresh tokens unused for 90 days"),
-    ),
-}
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """What a provider documents about the death of its refresh tokens (Provider.grant_lifetime)."""
+
+    # Why a refresh token dies at the expiry the provider stated (refresh_token_expires_in).
+    stated_expiry: Rule = PROVIDER_LIMIT
+    # Unused for this many seconds, the refresh token dies, by this rule (None: no known window).
+    inactivity: tuple[float, Rule] | None = None
+
+    def rules(self) -> tuple[Rule, ...]:
+        return (self.stated_expiry, *((self.inactivity[1],) if self.inactivity else ()))
+
+
+# A provider that documents nothing: only an expiry it states counts.
+UNDOCUMENTED = Lifetime()
 
 
 @dataclass(frozen=True)
@@ -56,28 +57,23 @@ class Deadline:
 
 
 def deadline(
-    provider_name: str,
-    provider_kind: str,
-    *,
-    expires_at: float | None,
-    last_used: float | None,
+    lifetime: Lifetime, *, expires_at: float | None, last_used: float | None
 ) -> Deadline | None:
     """The grant's earliest known death: the provider's stated expiry, or the end of its
     inactivity window counted from the last time the refresh token was used (None: unknown).
 
-    >>> deadline("microsoft", "oauth2", expires_at=None, last_used=0.0).at / DAY
+    >>> idle = Lifetime(inactivity=(90 * DAY, Rule("idle_inactivity", "unused 90 days")))
+    >>> deadline(idle, expires_at=None, last_used=0.0).at / DAY
     90.0
-    >>> deadline("google", "google", expires_at=7 * DAY, last_used=0.0).rule.code
-    'google_testing_app'
-    >>> deadline("corp", "oauth2", expires_at=None, last_used=0.0) is None
+    >>> deadline(idle, expires_at=7 * DAY, last_used=0.0).rule.code
+    'provider_limit'
+    >>> deadline(Lifetime(), expires_at=None, last_used=0.0) is None
     True
     """
     found: list[Deadline] = []
     if expires_at:
-        found.append(
-            Deadline(expires_at, GOOGLE_TESTING if provider_kind == "google" else PROVIDER_LIMIT)
-        )
-    window = INACTIVITY.get(provider_name)
+        found.append(Deadline(expires_at, lifetime.stated_expiry))
+    window = lifetime.inactivity
     if window is not None and last_used is not None:
         found.append(Deadline(last_used + window[0], window[1]))
     return min(found, key=lambda d: d.at) if found else None

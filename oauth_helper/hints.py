@@ -327,23 +327,11 @@ def explain_challenge(challenge: dict[str, str]) -> ServerHint | None:
     return CHALLENGE_STATUS.get(challenge.get("status", "").strip().lower())
 
 
-# -- refresh token lifetime and revocation -------------------------------------------------------
+# -- refresh token lifetime -----------------------------------------------------------------------
 
-GOOGLE_TESTING_APP_FIX = (
-    'the Google OAuth app is in "Testing", so its refresh tokens die after 7 days: publish it '
-    '(Google Cloud console > APIs & Services > OAuth consent screen > Publish app, "In '
-    'production"), then run: {authorize}'
-)
 LIMITED_REFRESH_TOKEN_FIX = (
     "the provider limits the refresh token's life: before then run: {authorize}"
 )
-
-# Where a user removes an app's access by hand when the provider has no revocation endpoint.
-MANUAL_REVOCATION: dict[str, str] = {
-    "google": "https://myaccount.google.com/permissions",
-    "microsoft": "https://myaccount.microsoft.com/ > Apps (work or school) or "
-    "https://account.live.com/consent/Manage (personal accounts)",
-}
 
 
 def with_command(text: str, authorize_command: str) -> str:

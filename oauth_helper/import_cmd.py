@@ -23,10 +23,14 @@ from typing import Any
 
 from . import config, redact
 from .errors import ConfigError, OAuthHelperError, UsageError
-from .providers import guess_provider
+from .kinds import IMPORT_FORMATS
+from .providers import BUILTIN, guess_provider
 from .settings import Settings
 
-FORMATS = ("auto", "mutt_oauth2", "getmail", "json")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .kinds import StoreKind
+
 MAX_SOURCE_BYTES = 1 << 20  # a token file is a few KB
 DECRYPT_TIMEOUT = 120.0  # seconds: long enough for a pinentry prompt, not for ever
 
@@ -108,8 +112,10 @@ def run(
             "pass --client-id, the one the grant was issued to"
         )
     secret = client_secret or grant.client_secret
-    if chosen.kind == "google" and not secret:
-        raise UsageError("Google desktop clients need their client secret: pass --client-secret")
+    if chosen.client_secret_required and not secret:
+        raise UsageError(
+            f"{chosen.title} desktop clients need their client secret: pass --client-secret"
+        )
     if not valid_refresh_token(grant.refresh_token):
         raise UsageError(f"{source}: no usable refresh_token in the file")
 
@@ -153,8 +159,8 @@ def run(
 
 def parse(data: bytes, source_format: str = "auto") -> Grant:
     """The grant in a token file's (decrypted) bytes; UsageError for anything else."""
-    if source_format not in FORMATS:
-        raise UsageError(f"--from must be one of {', '.join(FORMATS)}")
+    if source_format not in IMPORT_FORMATS:
+        raise UsageError(f"--from must be one of {', '.join(IMPORT_FORMATS)}")
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError):
@@ -178,11 +184,12 @@ def parse(data: bytes, source_format: str = "auto") -> Grant:
     refresh_token = text("refresh_token") or ""
     if source_format == "mutt_oauth2":
         # mutt_oauth2.py keeps client_id/secret in its own registrations table, not the file.
+        registrations = {p.mutt_oauth2_registration: p.name for p in BUILTIN.values()}
         registration = text("registration")
         return Grant(
             "mutt_oauth2.py",
             text("email"),
-            registration if registration in ("google", "microsoft") else None,
+            registrations.get(registration) if registration else None,
             None,
             None,
             None,
@@ -217,11 +224,11 @@ def _provider_of_token_uri(uri: str | None) -> tuple[str | None, str | None]:
         return None, None
     parts = urlsplit(uri)
     host = (parts.hostname or "").lower()
-    if host in ("oauth2.googleapis.com", "accounts.google.com", "www.googleapis.com"):
-        return "google", None
-    if host == "login.microsoftonline.com":
-        segments = [s for s in parts.path.split("/") if s]
-        return "microsoft", segments[0] if segments else None
+    for provider in BUILTIN.values():
+        if host in provider.token_hosts:
+            # A provider with tenants has the tenant as the path's first segment.
+            segments = [s for s in parts.path.split("/") if s] if provider.tenant else []
+            return provider.name, segments[0] if segments else None
     return None, None
 
 
@@ -258,7 +265,9 @@ def _read(path: Path, decrypt_command: str | None) -> bytes:
     return done.stdout
 
 
-def _undo(path: Path, name: str, store_kind: str, provider: Any, client_id: str, tell: Any) -> None:
+def _undo(
+    path: Path, name: str, store_kind: StoreKind, provider: Any, client_id: str, tell: Any
+) -> None:
     from . import cache, configedit, state
     from .config import Account
     from .stores import open_store

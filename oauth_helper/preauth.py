@@ -25,11 +25,15 @@ from . import redact
 from .deadline import Deadline
 from .errors import EX_NOPERM, ConfigError, OAuthHelperError, TransientError, UsageError
 from .hints import printable
+from .kinds import MECHANISMS, pick
+from .mailservice import tls_for_port
 from .sasl import oauthbearer, xoauth2
 from .settings import Settings
 
-IMPLICIT_TLS_PORTS = {"imap": {993}, "pop3": {995}}
-STARTTLS_PORTS = {"imap": {143}, "pop3": {110}}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .kinds import Mechanism
+
 LINGER = 10.0  # seconds to pass on the server's last words once the client has closed
 TIMEOUT = 30.0  # seconds for connecting and logging in, all together; the relay has none
 _MAX_LINE = 64 * 1024  # a greeting, CAPABILITY or login answer is far shorter
@@ -114,9 +118,9 @@ def run(
     stdout: BinaryIO | None = None,
 ) -> int:
     """Log in to ``host:port`` as ``account`` and relay stdin/stdout to the session."""
-    mechanism = mechanism.lower()
-    if mechanism not in ("xoauth2", "oauthbearer"):
-        raise UsageError(f"unknown mechanism {mechanism!r}: use xoauth2 or oauthbearer")
+    chosen = pick(mechanism.lower(), MECHANISMS)
+    if chosen is None:
+        raise UsageError(f"unknown mechanism {mechanism.lower()!r}: use {' or '.join(MECHANISMS)}")
     if protocol not in ("imap", "pop3"):
         raise UsageError(f"unknown protocol {protocol!r}: use imap or pop3")
     if not 0 < port < 65536:
@@ -125,7 +129,7 @@ def run(
     from .tokens import get_access_token
 
     token = get_access_token(settings, account).token
-    response = sasl_response(mechanism, account, token, host, port)
+    response = sasl_response(chosen, account, token, host, port)
 
     deadline = Deadline(TIMEOUT)  # connect, TLS and login together; the relay has none
     conn: _Conn | None = None
@@ -133,10 +137,10 @@ def run(
         with deadline.guarding():
             conn = _connect_somehow(host, port, protocol, starttls, cafile, deadline)
             if protocol == "imap":
-                _imap_login(conn, mechanism, response, account)
+                _imap_login(conn, chosen, response, account)
                 greeting = f"* PREAUTH oauth-helper: logged in as {account}\r\n".encode()
             else:
-                _pop3_login(conn, mechanism, response, account)
+                _pop3_login(conn, chosen, response, account)
                 greeting = f"+OK oauth-helper: logged in as {account}\r\n".encode()
         if deadline.expired:  # the watchdog fired as the login ended: the socket is shut
             raise conn.too_slow()
@@ -151,7 +155,7 @@ def run(
     return 0
 
 
-def sasl_response(mechanism: str, account: str, token: str, host: str, port: int) -> str:
+def sasl_response(mechanism: Mechanism, account: str, token: str, host: str, port: int) -> str:
     """The base64 SASL string, registered with redact: a server that echoes it (in an error
     line, say) must not get it, or the token inside it, onto our stderr."""
     if mechanism == "xoauth2":  # noqa: SIM108
@@ -172,10 +176,9 @@ def _connect_somehow(
 ) -> _Conn:
     if starttls is not None:
         return _connect(host, port, protocol, starttls, cafile, deadline)
-    if port in IMPLICIT_TLS_PORTS[protocol]:
-        return _connect(host, port, protocol, False, cafile, deadline)
-    if port in STARTTLS_PORTS[protocol]:
-        return _connect(host, port, protocol, True, cafile, deadline)
+    tls = tls_for_port(port, "pop" if protocol == "pop3" else "imap")
+    if tls is not None:
+        return _connect(host, port, protocol, tls == "starttls", cafile, deadline)
     # An unusual port: implicit TLS, and STARTTLS if the server greets in plain text
     # (the TLS handshake then fails on the greeting before any secret was sent).
     try:

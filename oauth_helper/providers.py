@@ -1,9 +1,20 @@
-"""Built-in providers, and what a provider is: endpoints, scopes, mail hosts, redirect style."""
+"""Built-in providers, and what a provider is: endpoints, scopes, mail hosts, redirect style.
+
+One table per provider (as git-credential-oauth keeps one config-by-host table): every quirk of
+a provider is a field of `Provider`, so no other module asks which provider it is, and adding a
+provider touches this file only (tests/unit/test_provider_quirks.py keeps it so).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+
+from .grant import DAY, UNDOCUMENTED, Lifetime, Rule
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .kinds import Mechanism, RefreshStyle
 
 HostPort = tuple[str, int]
 
@@ -35,7 +46,13 @@ class Provider:
     """An OAuth2 provider as this tool needs it. Endpoints may be None until discovery fills them."""
 
     name: str
-    kind: str = "oauth2"  # "google" refreshes through google-auth; everything else through oauth.py
+    # What people call it in messages ("Google"); "" means the name.
+    display_name: str = ""
+    # How a refresh token is traded: "rfc6749" by oauth.py, "google-auth" through google-auth.
+    refresh_style: RefreshStyle = "rfc6749"
+    # The client has a secret it must send (Google's desktop clients); False: a public client
+    # may go without one.
+    client_secret_required: bool = False
     issuer: str | None = None
     authorization_endpoint: str | None = None
     token_endpoint: str | None = None
@@ -49,7 +66,7 @@ class Provider:
     # SMTP with implicit TLS, when the provider offers it beside `smtp` (aerc 0.14 needs it).
     smtps: HostPort | None = None
     # The SASL mechanisms the mail servers accept, best first (what `snippet` configures).
-    sasl_mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer")
+    sasl_mechanisms: tuple[Mechanism, ...] = ("xoauth2", "oauthbearer")
     drafts_folder: str = "Drafts"
     # Where the server itself files what is sent over SMTP (None: the client must save a copy).
     sent_by_server: str | None = None
@@ -93,6 +110,39 @@ class Provider:
         "tick every permission on the consent page, or ask the provider's administrator to "
         "allow these scopes for the client"
     )
+    # How its refresh tokens die: why at a stated expiry, and after how long unused (grant.py).
+    grant_lifetime: Lifetime = UNDOCUMENTED
+    # Where a user removes the app's access by hand (revoke --local, or no revocation endpoint).
+    manual_revocation: str = ""
+    # A non-standard endpoint that describes an access token, for `test` when the provider
+    # has no RFC 7662 introspection (Google's tokeninfo).
+    tokeninfo_endpoint: str | None = None
+    # The audiences (JWT `aud` prefixes) of a token its mail servers accept, and that service's
+    # name: `test` explains a login refused with a token for another audience.
+    mail_audiences: tuple[str, ...] = ()
+    mail_audience_name: str = ""
+    # Mail domains whose addresses are this provider's (authorize without --provider).
+    mail_domains: tuple[str, ...] = ()
+    # Mail exchangers of custom domains it serves, as documented: a name, or ".suffix" for the
+    # names below it; and what the service is called (detect.py).
+    mx_hosts: tuple[str, ...] = ()
+    mx_service: str = ""
+    # The OpenID configuration URL of a domain's tenant ({domain} filled in; detect.py).
+    tenant_discovery: str | None = None
+    # Hosts of the token URIs other tools record for it (getmail6's token_uri; import_cmd.py).
+    token_hosts: tuple[str, ...] = ()
+    # Its name in mutt_oauth2.py's registrations table (import_cmd.py).
+    mutt_oauth2_registration: str = ""
+    # What the contrib/ examples call its account in clients that name accounts (msmtp -a).
+    example_label: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def label(self) -> str:
+        return self.example_label or self.name
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -145,9 +195,26 @@ Register an OAuth2 client with your provider (a public/native client with a loop
 http://127.0.0.1 on any port), describe the provider in the config file under [providers.NAME], then
 run: oauth-helper authorize {account} --provider NAME --client-id ID"""
 
+GOOGLE_TESTING = Rule(
+    "google_testing_app",
+    'Google ends refresh tokens of apps in "Testing" after 7 days (refresh_token_expires_in)',
+    'the Google OAuth app is in "Testing", so its refresh tokens die after 7 days: publish it '
+    '(Google Cloud console > APIs & Services > OAuth consent screen > Publish app, "In '
+    'production"), then run: {authorize}',
+)
+# Google: "a refresh token that has not been used for six months" stops working (180 days
+# here, to err early). Microsoft identity platform: refresh tokens expire after 90 days of
+# inactivity (AADSTS700082).
+GOOGLE_INACTIVITY = Rule("google_inactivity", "Google ends refresh tokens unused for 6 months")
+MICROSOFT_INACTIVITY = Rule(
+    "microsoft_inactivity", "Microsoft ends refresh tokens unused for 90 days"
+)
+
 GOOGLE = Provider(
     name="google",
-    kind="google",
+    display_name="Google",
+    refresh_style="google-auth",
+    client_secret_required=True,
     issuer="https://accounts.google.com",
     authorization_endpoint="https://accounts.google.com/o/oauth2/v2/auth",
     token_endpoint="https://oauth2.googleapis.com/token",
@@ -182,6 +249,15 @@ GOOGLE = Provider(
         "email from Gmail\" ticked (and add https://mail.google.com/ to the OAuth consent screen's "
         "scopes in the Google Cloud console)"
     ),
+    grant_lifetime=Lifetime(GOOGLE_TESTING, (180 * DAY, GOOGLE_INACTIVITY)),
+    manual_revocation="https://myaccount.google.com/permissions",
+    tokeninfo_endpoint="https://oauth2.googleapis.com/tokeninfo",
+    mail_domains=("gmail.com", "googlemail.com"),
+    mx_hosts=("aspmx.l.google.com", ".aspmx.l.google.com", "smtp.google.com", ".googlemail.com"),
+    mx_service="Google Workspace",
+    token_hosts=("oauth2.googleapis.com", "accounts.google.com", "www.googleapis.com"),
+    mutt_oauth2_registration="google",
+    example_label="gmail",
 )
 
 _MS_LOGIN = "https://login.microsoftonline.com"
@@ -192,7 +268,7 @@ def microsoft(tenant: str = "common") -> Provider:
     base = f"{_MS_LOGIN}/{tenant}/oauth2/v2.0"
     return Provider(
         name="microsoft",
-        kind="oauth2",
+        display_name="Microsoft",
         issuer=None,
         authorization_endpoint=f"{base}/authorize",
         token_endpoint=f"{base}/token",
@@ -218,25 +294,50 @@ def microsoft(tenant: str = "common") -> Provider:
             "permissions (Entra admin centre > App registrations > API permissions > Grant "
             "admin consent)"
         ),
+        grant_lifetime=Lifetime(inactivity=(90 * DAY, MICROSOFT_INACTIVITY)),
+        manual_revocation="https://myaccount.microsoft.com/ > Apps (work or school) or "
+        "https://account.live.com/consent/Manage (personal accounts)",
+        mail_audiences=(
+            "https://outlook.office.com",
+            "https://outlook.office365.com",
+            "00000002-0000-0ff1-ce00-000000000000",  # Office 365 Exchange Online's app ID
+        ),
+        mail_audience_name="Exchange Online",
+        mail_domains=("outlook.com", "hotmail.com", "live.com", "msn.com"),
+        mx_hosts=(".mail.protection.outlook.com",),
+        mx_service="Microsoft 365",
+        tenant_discovery=f"{_MS_LOGIN}/{{domain}}/v2.0/.well-known/openid-configuration",
+        token_hosts=(_MS_LOGIN.removeprefix("https://"),),
+        mutt_oauth2_registration="microsoft",
+        example_label="outlook",
     )
 
 
-BUILTIN: Mapping[str, Provider] = {"google": GOOGLE, "microsoft": microsoft()}
-
-DOMAIN_GUESSES: Mapping[str, str] = {
-    "gmail.com": "google",
-    "googlemail.com": "google",
-    "outlook.com": "microsoft",
-    "hotmail.com": "microsoft",
-    "live.com": "microsoft",
-    "msn.com": "microsoft",
-}
+BUILTIN: Mapping[str, Provider] = {p.name: p for p in (GOOGLE, microsoft())}
 
 
 def guess_provider(account: str) -> str | None:
     """The built-in provider for a well-known mail domain, else None (then we ask)."""
     domain = account.rpartition("@")[2].lower()
-    return DOMAIN_GUESSES.get(domain)
+    return next((p.name for p in BUILTIN.values() if domain in p.mail_domains), None)
+
+
+def grant_rule(code: str) -> Rule | None:
+    """The built-in providers' grant rule with this code (a notification keeps only the code)."""
+    rules = (rule for p in BUILTIN.values() for rule in p.grant_lifetime.rules())
+    return next((rule for rule in rules if rule.code == code), None)
+
+
+def serves_mx(provider: Provider, host: str) -> bool:
+    """Whether a mail exchanger's name (any case, trailing dot or not) is one of the provider's.
+
+    >>> serves_mx(GOOGLE, "ALT1.ASPMX.L.GOOGLE.COM."), serves_mx(GOOGLE, "smtp.google.com")
+    (True, True)
+    >>> serves_mx(GOOGLE, "aspmx.l.google.com.evil.example")
+    False
+    """
+    name = host.lower().rstrip(".")
+    return any(name == h or (h.startswith(".") and name.endswith(h)) for h in provider.mx_hosts)
 
 
 def with_tenant(provider: Provider, tenant: str | None) -> Provider:

@@ -138,8 +138,7 @@ def grant_deadline(account: config.Account) -> tuple[bool, grant.Deadline | None
         return False, None
     last_success = state.load(account.name).get("last_success_at")
     found = grant.deadline(
-        account.provider.name,
-        account.provider.kind,
+        account.provider.grant_lifetime,
         expires_at=secret.refresh_token_expires_at if secret is not None else None,
         last_used=grant.last_used(
             last_success if isinstance(last_success, (int, float)) else None,

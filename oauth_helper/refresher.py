@@ -15,7 +15,7 @@ def refresh(
     account: Account, refresh_token: str, client_secret: str | None, *, timeout: float
 ) -> oauth.TokenResponse:
     """Trade the refresh token for a new access token (and maybe a rotated refresh token)."""
-    if account.provider.kind == "google":
+    if account.provider.refresh_style == "google-auth":
         from . import google_refresh  # google-auth costs ~200 ms: only for Google accounts
 
         return google_refresh.refresh(account, refresh_token, client_secret, timeout=timeout)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from . import cache, config, hints, pending, redact, state
+from . import cache, config, pending, redact, state
 from .config import Account
 from .errors import AuthorizationRequired, OAuthHelperError, StoreUnavailable, TransientError
 from .settings import Settings
@@ -95,7 +95,7 @@ def _forget(path: Path, name: str, forget: bool, say: Callable[[str], None]) -> 
 
 def _delete_locally(acct: Account, store: SecretStore, say: Callable[[str], None]) -> None:
     """Delete the stored and cached tokens without a word to the provider (`--local`)."""
-    manual = hints.MANUAL_REVOCATION.get(acct.provider.name)
+    manual = acct.provider.manual_revocation
     where = f" (remove the app's access at {manual})" if manual else ""
     say(
         f"{acct.name}: --local: nothing was revoked at {acct.provider.name}; the refresh token "
@@ -130,7 +130,7 @@ def _revoke_remote(
     from . import oauth
 
     provider = account.provider
-    manual = hints.MANUAL_REVOCATION.get(provider.name)
+    manual = provider.manual_revocation
     try:
         provider = oauth.resolve(provider, timeout=timeout)
     except TransientError as e:

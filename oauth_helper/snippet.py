@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
+from .mailservice import IMPLICIT_TLS_PORTS
 from .providers import HostPort, Provider
 
 TYPE_CHECKING = False
@@ -26,9 +27,6 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 SYSTEM_CAFILE = "/etc/ssl/certs/ca-certificates.crt"
-IMPLICIT_TLS_PORTS = frozenset({465, 993, 995})
-# What the examples call an account in clients that name their accounts (msmtp -a NAME ...).
-_LABELS = {"google": "gmail", "microsoft": "outlook"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,8 @@ class Target:
 
     @property
     def label(self) -> str:
-        return _LABELS.get(self.provider.name, self.provider.name)
+        """What the examples call the account in clients that name accounts (msmtp -a NAME)."""
+        return self.provider.label
 
     @property
     def token_command(self) -> str:
@@ -149,7 +148,7 @@ def _mutt_family(client: str, targets: Sequence[Target]) -> str:
     (t,) = targets
     neo = client == "neomutt"
     name = "NeoMutt (Debian 12: 20220429)" if neo else "mutt (>= 2.0; Debian 12 ships 2.2)"
-    mechs = list(t.provider.sasl_mechanisms)
+    mechs: list[str] = list(t.provider.sasl_mechanisms)
     if neo and "xoauth2" in mechs:
         mechs = ["xoauth2"] + [m for m in mechs if m != "xoauth2"]
     lines = [

@@ -208,10 +208,13 @@ class _Resolver:
             return f"make the {store} store reachable here, or move the account: {authorize} --store file"
         if key == str(EX_CONFIG):
             return f"fix what the reason names, then check with: oauth-helper refresh {_q(name)} -v"
-        if key == grant.GOOGLE_TESTING.code:
-            from .hints import GOOGLE_TESTING_APP_FIX, with_command
+        from .providers import grant_rule
 
-            return with_command(GOOGLE_TESTING_APP_FIX, authorize)
+        rule = grant_rule(key)
+        if rule is not None and rule.fix:
+            from .hints import with_command
+
+            return with_command(rule.fix, authorize)
         if key.endswith("_inactivity"):
             return (
                 f"any successful refresh keeps the grant alive: oauth-helper refresh {_q(name)} -v"

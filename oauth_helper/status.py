@@ -193,8 +193,7 @@ def _grant(
     """When the grant dies at the latest, and by which rule (None fields: not known)."""
     success = last.get("last_success_at")
     found = grant.deadline(
-        account.provider.name,
-        account.provider.kind,
+        account.provider.grant_lifetime,
         expires_at=secret.refresh_token_expires_at if secret is not None else None,
         last_used=grant.last_used(
             float(success) if isinstance(success, (int, float)) else None,
@@ -258,13 +257,14 @@ def _expiry_warning(account: Account, expires_at: float, now: float, authorize: 
         message = f"the refresh token died on {when}"
     else:
         message = f"the refresh token dies on {when} ({human_span(left)} from now)"
-    if account.provider.kind == "google":
-        fix = hints.with_command(hints.GOOGLE_TESTING_APP_FIX, authorize)
-        code = "google_testing_app"
+    rule = account.provider.grant_lifetime.stated_expiry
+    if rule.fix:  # the provider's own reason (Google: an app in "Testing"), always worth a warning
+        fix = hints.with_command(rule.fix, authorize)
+        code = rule.code
     else:
         fix = hints.with_command(hints.LIMITED_REFRESH_TOKEN_FIX, authorize)
         code = "refresh_token_expires"
-    severity = "warning" if account.provider.kind == "google" or left < SOON else "info"
+    severity = "warning" if rule.fix or left < SOON else "info"
     return Finding(code, message, fix, severity=severity)
 
 

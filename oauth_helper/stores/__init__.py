@@ -5,10 +5,14 @@ from __future__ import annotations
 from ..config import Account
 from .base import Secret, SecretStore
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..kinds import StoreKind
+
 __all__ = ["Secret", "SecretStore", "open_store"]
 
 
-def open_store(account: Account, kind: str | None = None) -> SecretStore:
+def open_store(account: Account, kind: StoreKind | None = None) -> SecretStore:
     """The store configured for the account (or the one named by `kind`)."""
     chosen = kind or account.store
     if chosen == "keyring":

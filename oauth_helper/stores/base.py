@@ -12,6 +12,8 @@ from ..errors import StoreUnavailable
 TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
 if TYPE_CHECKING:
     from typing import Protocol, TypeGuard
+
+    from ..kinds import StoreKind
 else:
     Protocol = object  # SecretStore is a structural type for mypy only
 
@@ -95,7 +97,7 @@ class Secret:
 class SecretStore(Protocol):
     """Where one account's refresh token lives. Failures raise StoreUnavailable, saying how to fix them."""
 
-    kind: str
+    kind: StoreKind
 
     def unavailable_reason(self) -> str | None:
         """None if the store can be used here and now, else why not (one line)."""

@@ -8,11 +8,15 @@ import subprocess
 from ..errors import StoreUnavailable
 from .base import Secret
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..kinds import StoreKind
+
 COMMAND_TIMEOUT = 120.0  # gpg may ask for a passphrase through pinentry
 
 
 class CommandStore:
-    kind = "command"
+    kind: StoreKind = "command"
 
     def __init__(
         self,

@@ -8,9 +8,13 @@ from .. import paths, securefile
 from ..errors import InsecureFile, StoreUnavailable
 from .base import Secret
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..kinds import StoreKind
+
 
 class FileStore:
-    kind = "file"
+    kind: StoreKind = "file"
 
     def __init__(self, account: str, directory: str | None = None) -> None:
         self.account = account

@@ -11,6 +11,10 @@ from typing import Any
 from ..errors import StoreUnavailable
 from .base import Secret
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..kinds import StoreKind
+
 SERVICE = "oauth-helper"
 # Backends that are not a real keyring: they fail, drop, or keep secrets in a base64 file.
 _NOT_REAL = (
@@ -67,7 +71,7 @@ def no_keyring_reason(environ: Mapping[str, str] | None = None) -> str:
 
 
 class KeyringStore:
-    kind = "keyring"
+    kind: StoreKind = "keyring"
 
     def __init__(self, account: str) -> None:
         self.account = account

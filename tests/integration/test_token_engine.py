@@ -336,7 +336,8 @@ def test_hot_path_imports_nothing_heavy(account_env: dict[str, str]) -> None:
         "'oauth_helper.google_refresh', 'oauth_helper.flows', 'oauth_helper.authorize', "
         "'oauth_helper.refresher', 'oauth_helper.notify', 'oauth_helper.state', "
         "'oauth_helper.trust', 'oauth_helper.deadline', 'oauth_helper.detect', 'dns', "
-        "'oauth_helper.snippet', 'oauth_helper.completion', 'oauth_helper.signals'))\n"
+        "'oauth_helper.snippet', 'oauth_helper.completion', 'oauth_helper.signals', "
+        "'oauth_helper.kinds'))\n"
         "sys.stderr.write(repr(heavy))\n"
         "sys.exit(rc)\n"
     )

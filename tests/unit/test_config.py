@@ -52,7 +52,7 @@ def test_good_config(tmp_path: Path) -> None:
     config = load(cfg(GOOD, tmp_path))
     assert config.timeout == 10
     alice = config.account("alice@gmail.com")
-    assert alice.provider.kind == "google" and alice.scopes == (GOOGLE_MAIL_SCOPE,)
+    assert alice.provider.refresh_style == "google-auth" and alice.scopes == (GOOGLE_MAIL_SCOPE,)
     assert alice.store == "keyring" and alice.client_secret == "GOCSPX-x"
     assert "GOCSPX" not in repr(alice)
     bob = config.account("BOB@contoso.com")  # case-insensitive lookup
@@ -126,7 +126,8 @@ def test_builtin_override_keeps_the_rest(tmp_path: Path) -> None:
     )
     account = load(cfg(text, tmp_path)).account("a@gmail.com")
     assert account.provider.token_endpoint == "http://127.0.0.1:1/token"
-    assert account.provider.kind == "google" and account.provider.smtp == ("smtp.gmail.com", 587)
+    assert account.provider.refresh_style == "google-auth"
+    assert account.provider.smtp == ("smtp.gmail.com", 587)
 
 
 def test_fingerprint_follows_client_and_scopes(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import pytest
 from oauth_helper import grant, notify, redact, state
 from oauth_helper.config import parse
 from oauth_helper.errors import ConfigError
+from oauth_helper.providers import GOOGLE_TESTING, MICROSOFT_INACTIVITY
 
 PROBE = str(Path(__file__).resolve().parents[1] / "support" / "notify_probe.py")
 ALICE, BOB = "alice@example.com", "bob@example.com"
@@ -137,14 +138,14 @@ def test_no_secret_reaches_the_reason(outdir: Path) -> None:
 
 def test_grant_ending_soon_notifies_once_then_recovers(outdir: Path) -> None:
     now = time.time()
-    ending = grant.Deadline(now + 2 * grant.DAY, grant.GOOGLE_TESTING)
+    ending = grant.Deadline(now + 2 * grant.DAY, GOOGLE_TESTING)
     state.record_grant(ALICE, ending, now)
     state.record_grant(ALICE, ending, now + 60)
     [problem] = runs(outdir, 1)
     assert problem["OAUTH_HELPER_REASON"].startswith("the grant ends in 2 days")
-    assert grant.GOOGLE_TESTING.text in problem["OAUTH_HELPER_REASON"]
+    assert GOOGLE_TESTING.text in problem["OAUTH_HELPER_REASON"]
     assert "In production" in problem["OAUTH_HELPER_FIX"]
-    state.record_grant(ALICE, grant.Deadline(now + 7 * grant.DAY, grant.GOOGLE_TESTING), now)
+    state.record_grant(ALICE, grant.Deadline(now + 7 * grant.DAY, GOOGLE_TESTING), now)
     _, recovered = runs(outdir, 2)
     assert recovered["OAUTH_HELPER_REASON"].startswith("recovered: the grant is no longer")
 
@@ -158,7 +159,7 @@ def test_far_or_unknown_deadlines_say_nothing(outdir: Path) -> None:
 
 def test_inactivity_notice_and_its_fix(outdir: Path) -> None:
     now = time.time()
-    rule = grant.INACTIVITY["microsoft"][1]
+    rule = MICROSOFT_INACTIVITY
     state.record_grant(ALICE, grant.Deadline(now + grant.DAY, rule), now)
     [problem] = runs(outdir, 1)
     assert "Microsoft ends refresh tokens unused for 90 days" in problem["OAUTH_HELPER_REASON"]
@@ -171,7 +172,7 @@ def test_inactivity_notice_and_its_fix(outdir: Path) -> None:
 def test_an_already_refused_grant_is_not_also_ending(outdir: Path) -> None:
     state.record_refresh(ALICE, False, "revoked", exit_code=77)
     now = time.time()
-    state.record_grant(ALICE, grant.Deadline(now - 60, grant.GOOGLE_TESTING), now)
+    state.record_grant(ALICE, grant.Deadline(now - 60, GOOGLE_TESTING), now)
     assert len(runs(outdir, 1)) == 1
 
 
