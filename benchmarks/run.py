@@ -973,10 +973,20 @@ def markdown(r: dict[str, Any]) -> str:
         f"one refresh for {c['callers']} callers: "
         f"{'met' if reqs and all(x == 1 for x in reqs) else 'MISSED'}"
     )
+    targets.append(
+        f"{c['callers']} callers p50 ≤ 400 ms: {'met' if c['p50_ms'] <= 400 else 'MISSED'} "
+        f"({c['p50_ms']:.0f} ms)"
+    )
     for key in ("peer:getmail6", "peer:mutt-oauth2"):
         if key in h and "peer_over_ours" in h[key]:
             v = h[key]["peer_over_ours"]
             targets.append(f"{key[5:]} ≥ 3× slower: {'met' if v >= 3 else 'MISSED'} ({v:.1f}×)")
+    getmail = r["refresh"].get("refresh:getmail6", {}).get("peer_over_ours")
+    if getmail is not None:
+        verdict = (
+            "met, aim 1.5× also met" if getmail >= 1.5 else "met" if getmail >= 1 else "MISSED"
+        )
+        targets.append(f"refresh path faster than getmail6's: {verdict} ({getmail:.2f}×)")
     lines += ["", "Targets: " + "; ".join(targets) + "."]
     if r["problems"]:
         lines += ["", "Problems: " + "; ".join(r["problems"])]
