@@ -634,13 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_token(settings: Settings, ns: argparse.Namespace) -> int:
-    from .output import render
     from .tokens import get_access_token
 
+    wanted = TokenArgs(ns.account, ns.format, ns.host, ns.port, ns.min_validity, None)
     token = get_access_token(
         settings, ns.account, min_validity=ns.min_validity, force_refresh=ns.force_refresh
     )
-    return _emit(render(ns.format, ns.account, token.token, token.expires_at, ns.host, ns.port))
+    return _emit_token(wanted, token.token, token.expires_at)
 
 
 def _cmd_git_credential(settings: Settings, ns: argparse.Namespace) -> int:

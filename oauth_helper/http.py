@@ -233,7 +233,7 @@ def _through_proxy(
             return self.do_open(self._connect, req)
 
         def _connect(self, host: str, **_: object) -> http.client.HTTPConnection:
-            # `host` is the proxy's for plain http, the server's for a tunnel (CONNECT).
+            # `host` is the proxy's; for https urllib then asks it for a tunnel (CONNECT).
             target = urllib.parse.urlsplit(f"//{host}")
             return _connection(parts.scheme, target.hostname or host, target.port, deadline)
 
