@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
     from pathlib import Path
-    from typing import NoReturn
+    from typing import NoReturn, TypeGuard
 
     from . import securefile
     from .settings import Settings
@@ -193,12 +193,22 @@ def _serve_cached(wanted: TokenArgs, held: list[securefile.exclusive_lock]) -> i
         # first, so an unknown account leaves no lock file behind.
         return None
     margin = wanted.min_validity
-    if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
+
+    def servable(c: cache.CachedToken | None) -> TypeGuard[cache.CachedToken]:
+        return c is not None and c.config_stamp == stamp and c.valid_for(margin)
+
+    if not servable(cached):
         from .errors import TransientError
 
         lock = cache.lock(account)
         try:
-            lock.acquire()
+            if not lock.acquire_unless_busy():
+                # Another process held the lock, refreshing most likely: its token is served
+                # the moment it lands, to every caller that waited, all at once.
+                cached = cache.load_quietly(account)
+                if servable(cached):
+                    return _emit_token(wanted, cached.token, cached.expires_at)
+                lock.acquire()  # it failed, or refreshed for another client: our turn
         except TransientError as e:
             # Waited the whole lock timeout already: waiting once more in the full path would
             # double what the mail client sits through.
@@ -208,7 +218,7 @@ def _serve_cached(wanted: TokenArgs, held: list[securefile.exclusive_lock]) -> i
             return None  # the full path reports lock and file problems properly
         held.append(lock)
         cached = cache.load_quietly(account)
-        if cached is None or cached.config_stamp != stamp or not cached.valid_for(margin):
+        if not servable(cached):
             return None
     return _emit_token(wanted, cached.token, cached.expires_at)
 

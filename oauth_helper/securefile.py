@@ -244,6 +244,40 @@ class exclusive_lock:
     def acquire(self) -> None:
         if self._path in exclusive_lock._held:
             return
+        fd = self._open()
+        try:
+            _wait_for(fd, _EXCLUSIVE, self._path, self._timeout)
+        except BaseException:
+            os.close(fd)
+            raise
+        exclusive_lock._held[self._path] = fd
+        self._owner = True
+
+    def acquire_unless_busy(self) -> bool:
+        """Take the lock if no other process holds it (True). If one does, wait until it lets go,
+        without taking it (False), up to the same timeout.
+
+        What the holder did (a refresh) is then done, and every process that waited sees it at
+        once: waiting takes a shared lock, which the kernel grants to all of them together at
+        the holder's release, where taking the exclusive lock in turn would serve 31 callers
+        one after the other.
+        """
+        if self._path in exclusive_lock._held:
+            return True
+        fd = self._open()
+        try:
+            if _try(fd, _EXCLUSIVE):
+                exclusive_lock._held[self._path] = fd
+                self._owner = True
+                return True
+            _wait_for(fd, _SHARED, self._path, self._timeout)
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the shared lock was only a way to wait: let the next holder in
+        return False
+
+    def _open(self) -> int:
         ensure_private_dir(os.path.dirname(self._path))
         try:
             fd = os.open(
@@ -257,12 +291,10 @@ class exclusive_lock:
             raise InsecureFile(f"cannot open lock file {self._path}: {e.strerror}") from None
         try:
             _check(os.fstat(fd), self._path, directory=False)  # a planted FIFO, another owner
-            _acquire(fd, self._path, self._timeout)
         except BaseException:
             os.close(fd)
             raise
-        exclusive_lock._held[self._path] = fd
-        self._owner = True
+        return fd
 
     def release(self) -> None:
         if self._owner:
@@ -281,27 +313,37 @@ class exclusive_lock:
         self.release()
 
 
-def _acquire(fd: int, path: str, timeout: float) -> None:
+_EXCLUSIVE, _SHARED = True, False
+
+
+def _try(fd: int, exclusive: bool) -> bool:
+    """One non-blocking attempt at the lock. Windows has no shared lock: both kinds are
+    exclusive there (waiters are then served in turn)."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _wait_for(fd: int, exclusive: bool, path: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    # Short polls, not a long back-off: callers waiting for a refresh are served within 25 ms
+    # Short polls, not a long back-off: callers waiting for a refresh are served within 10 ms
     # of the lock's release (a lock is held for a refresh: a fraction of a second, usually).
-    delay = 0.005
-    while True:
-        try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except OSError:
-            if time.monotonic() >= deadline:
-                raise TransientError(
-                    f"another oauth-helper process has held {path} for over {timeout:.0f} s; "
-                    "try again later"
-                ) from None
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.025)
+    # A blocking flock would wake at once, but could only be bounded by a signal.
+    delay = 0.002
+    while not _try(fd, exclusive):
+        if time.monotonic() >= deadline:
+            raise TransientError(
+                f"another oauth-helper process has held {path} for over {timeout:.0f} s; "
+                "try again later"
+            )
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.010)
