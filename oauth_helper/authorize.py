@@ -15,7 +15,6 @@ from __future__ import annotations
 import getpass
 import sys
 import time
-from dataclasses import replace
 
 from . import cache, config, hints, identity, oauth, pending, redact, state
 from .config import Account
@@ -30,6 +29,7 @@ from .errors import (
 from .flows.common import FlowContext, FlowUnavailable, Say, say_stderr
 from .kinds import FLOW_KINDS, STORE_KINDS, pick
 from .providers import Provider, guess_provider
+from .record import replace
 from .settings import Settings
 from .stores import open_store
 from .stores.base import Secret, SecretStore, valid_refresh_token

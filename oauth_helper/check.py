@@ -23,7 +23,6 @@ import socket
 import ssl
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import config, hints, redact, sasl
@@ -33,6 +32,7 @@ from .errors import EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError, Us
 from .jsondata import json_object, jwt_claims
 from .mailservice import DEFAULT_PORT, IMPLICIT_TLS, SCHEMES, tls_for_port
 from .providers import mail_scopes
+from .record import record, replace
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ PASS, REJECTED, UNSUPPORTED, UNREACHABLE = "pass", "rejected", "unsupported", "u
 _EXIT = ((REJECTED, EX_NOPERM), (UNSUPPORTED, EX_UNAVAILABLE), (UNREACHABLE, EX_TEMPFAIL))
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     protocol: str  # "SMTP" or "IMAP"
     host: str
@@ -58,7 +58,7 @@ class Target:
         return f"{host}:{self.port}"
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     target: Target
     status: str
@@ -82,7 +82,7 @@ class Outcome:
         return redact.scrub(" ".join(text.split()))
 
 
-@dataclass(frozen=True)
+@record
 class TokenFacts:
     """What the provider (or the token itself) says about an access token."""
 

@@ -10,14 +10,15 @@ holds the same scripts (scripts/gen-contrib; a unit test proves they are current
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+
+from .record import field, record
 
 SHELLS = ("bash", "zsh", "fish")
 FILE_OPTIONS = frozenset({"--config", "--cafile"})
 ACCOUNT_DESTS = frozenset({"account", "accounts"})
 
 
-@dataclass(frozen=True)
+@record
 class Command:
     name: str
     flags: tuple[str, ...]  # every option string, long and short, in parser order
@@ -27,7 +28,7 @@ class Command:
     repeats: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
     global_flags: tuple[str, ...]
     commands: tuple[Command, ...]

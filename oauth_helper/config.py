@@ -7,13 +7,13 @@ import re
 import shlex
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import paths, redact, urlrule
 from .errors import ConfigError, UnknownAccount
 from .kinds import STORE_KINDS, pick
 from .providers import BUILTIN, ENDPOINTS, GENERIC_HELP, HostPort, Provider, with_tenant
+from .record import field, record, replace
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,7 +63,7 @@ _PROVIDER_KEYS = {
 _TOP_KEYS = {"accounts", "providers", "timeout", "notify_command"}
 
 
-@dataclass(frozen=True)
+@record
 class Account:
     """One mail account: who it is, which provider and client, where its refresh token lives."""
 
@@ -100,7 +100,7 @@ class Account:
         return f"oauth-helper authorize {shlex.quote(self.name)}"
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     path: Path
     accounts: Mapping[str, Account]

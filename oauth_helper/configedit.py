@@ -15,12 +15,12 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import paths, securefile
 from .errors import ConfigError
+from .record import record
 from .tomllines import Line, scan
 
 if sys.version_info >= (3, 11):
@@ -74,7 +74,7 @@ def toml_value(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} values")
 
 
-@dataclass
+@record(frozen=False)
 class _Span:
     header: int  # index of the header line
     end: int  # index one past the last line that belongs to the table's settings

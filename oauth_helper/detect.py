@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from .providers import BUILTIN, serves_mx
+from .record import record
 
 NAMESERVER_ENV = "OAUTH_HELPER_NAMESERVER"
 MICROSOFT_LOGIN_ENV = "OAUTH_HELPER_MICROSOFT_LOGIN"
 DNS_TIMEOUT = 5.0  # seconds for the whole MX lookup, retries included
 
 
-@dataclass(frozen=True)
+@record
 class Detection:
     """What the lookups found: a built-in provider (or None), its tenant, and how we know."""
 

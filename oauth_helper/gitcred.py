@@ -14,11 +14,12 @@ from __future__ import annotations
 import io
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, cast
 
 from oauth_helper.errors import CredentialProtocolError, OAuthHelperError, UsageError
 from oauth_helper.mailservice import SCHEMES, well_known_ports
+
+from .record import record
 
 if TYPE_CHECKING:
     from oauth_helper.mailservice import Service
@@ -136,7 +137,7 @@ def format_credential(attributes: Mapping[str, str]) -> bytes:
 # --- what git asks for ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Request:
     """A credential request for a mail service, reduced to what chooses the account."""
 

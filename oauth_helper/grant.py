@@ -5,7 +5,7 @@ rules it documents (each provider's `grant_lifetime`, in providers.py). Pure fun
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 
 DAY = 86400.0
 # Warn (status) and notify (notify_command) this long before a grant dies: time enough to act
@@ -13,7 +13,7 @@ DAY = 86400.0
 NOTICE = 3 * DAY
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """A documented reason a refresh token dies; `code` is stable (status --json, notifications)."""
 
@@ -27,7 +27,7 @@ PROVIDER_LIMIT = Rule(
 )
 
 
-@dataclass(frozen=True)
+@record
 class Lifetime:
     """What a provider documents about the death of its refresh tokens (Provider.grant_lifetime)."""
 
@@ -44,7 +44,7 @@ class Lifetime:
 UNDOCUMENTED = Lifetime()
 
 
-@dataclass(frozen=True)
+@record
 class Deadline:
     """The earliest moment the grant is known to die, and by which rule."""
 

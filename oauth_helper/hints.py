@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 
 
-@dataclass(frozen=True)
+@record
 class Hint:
     marker: str  # matched case-insensitively against the error code and description
     explanation: str
@@ -180,7 +180,7 @@ def short_description(description: str) -> str:
 # `{authorize}` in a fix is replaced by the exact `oauth-helper authorize ACCOUNT` command.
 
 
-@dataclass(frozen=True)
+@record
 class ServerHint:
     marker: str  # matched case-insensitively against the server's final answer or challenge status
     reason: str  # what the answer means, one line

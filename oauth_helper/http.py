@@ -12,12 +12,12 @@ import ssl
 import sys
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from . import __version__, redact, urlrule
 from .deadline import Deadline
 from .errors import ConfigError, TransientError
 from .log import get_logger
+from .record import field, record
 
 TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ MAX_BODY = 1 << 20  # token responses are small; do not buffer a hostile endless
 USER_AGENT = f"oauth-helper/{__version__}"
 
 
-@dataclass(frozen=True)
+@record
 class Response:
     status: int
     headers: Mapping[str, str]

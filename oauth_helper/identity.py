@@ -11,7 +11,6 @@ the one this authorization sent.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from . import http, redact
@@ -19,6 +18,7 @@ from .errors import AuthorizationRequired, TransientError
 from .hints import printable
 from .jsondata import json_object, jwt_claims
 from .providers import Provider
+from .record import record
 
 NAME_CLAIMS = ("email", "preferred_username", "upn")
 CLOCK_SKEW = 300.0  # seconds: clocks of laptops and providers disagree by minutes, not hours
@@ -36,7 +36,7 @@ class InvalidIdToken(AuthorizationRequired):
     """The token endpoint answered with an id_token that cannot be read, or for another request."""
 
 
-@dataclass(frozen=True)
+@record
 class SignedIn:
     """Who signed in: the name (None when nothing said it), where it came from, the subject."""
 

@@ -17,7 +17,6 @@ import json
 import shlex
 import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from . import config, redact
 from .errors import ConfigError, OAuthHelperError, UsageError
 from .kinds import IMPORT_FORMATS
 from .providers import BUILTIN, guess_provider
+from .record import field, record
 from .settings import Settings
 
 TYPE_CHECKING = False
@@ -43,7 +43,7 @@ class ImportFailed(OAuthHelperError):
         self.exit_code = exit_code
 
 
-@dataclass(frozen=True)
+@record
 class Grant:
     """What a source file says (flags fill the gaps)."""
 

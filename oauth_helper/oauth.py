@@ -12,7 +12,6 @@ import functools
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from . import hints, http, redact
 from .config import Account
@@ -25,6 +24,7 @@ from .errors import (
 )
 from .jsondata import json_object
 from .providers import ENDPOINTS, Provider
+from .record import field, record, replace
 
 RETRY_ATTEMPTS = 3  # one try and two retries: enough for a blip, short enough for a mail client
 RETRY_BASE_DELAY = 0.5
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     D = TypeVar("D")
 
 
-@dataclass(frozen=True)
+@record
 class TokenResponse:
     """A successful token endpoint answer. repr() shows no secret."""
 
@@ -460,14 +460,12 @@ def resolve(provider: Provider, *, timeout: float) -> Provider:
 
 def with_metadata(provider: Provider, data: Mapping[str, Any]) -> Provider:
     """The provider's missing endpoints taken from a discovery document."""
-    import dataclasses
-
     changes = {
         key: data[key]
         for key in ENDPOINTS
         if getattr(provider, key) is None and isinstance(data.get(key), str)
     }
-    return dataclasses.replace(provider, **changes)
+    return replace(provider, **changes)
 
 
 def cached_metadata(issuer: str) -> dict[str, Any] | None:

@@ -8,9 +8,9 @@ provider touches this file only (tests/unit/test_provider_quirks.py keeps it so)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 
 from .grant import DAY, UNDOCUMENTED, Lifetime, Rule
+from .record import record, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ ENDPOINTS = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Provider:
     """An OAuth2 provider as this tool needs it. Endpoints may be None until discovery fills them."""
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from .record import record
 
-@dataclass(frozen=True)
+
+@record
 class Settings:
     """What the command line says about this run, independent of the command."""
 

@@ -15,12 +15,12 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
 from .mailservice import IMPLICIT_TLS_PORTS
 from .providers import HostPort, Provider
+from .record import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 SYSTEM_CAFILE = "/etc/ssl/certs/ca-certificates.crt"
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """One account as a client configuration needs it."""
 

@@ -14,12 +14,12 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import grant, paths, redact, securefile
 from .errors import EX_CONFIG, EX_NOPERM, EX_UNAVAILABLE, OAuthHelperError
 from .jsondata import json_object
 from .log import get_logger
+from .record import record
 
 TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ RECOVERED = "recovered: "  # OAUTH_HELPER_REASON starts with this when a problem
 FAILURE, EXPIRY = "failure", "expiry"  # the two problem slots
 
 
-@dataclass(frozen=True)
+@record
 class Notice:
     reason: str
     fix: str

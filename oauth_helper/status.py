@@ -10,13 +10,13 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 from . import cache, config, grant, hints, redact, state
 from .config import Account
 from .errors import EX_CONFIG, EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError
 from .grant import human_span
+from .record import record
 from .settings import Settings
 from .stores import open_store
 
@@ -24,7 +24,7 @@ STATUS_VERSION = 1
 SOON = 2 * 24 * 3600  # a refresh token dying within two days is worth shouting about
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """Something the user should act on, with the fix (one line each)."""
 

@@ -9,7 +9,6 @@ token the store refuses anyway is kept in `pending` and moved into the store by 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
 
 from . import cache, config, pending, redact, state
 from .config import Account
@@ -21,6 +20,7 @@ from .errors import (
     TransientError,
 )
 from .log import get_logger
+from .record import field, record, replace
 from .settings import Settings
 
 TYPE_CHECKING = False
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
+@record
 class AccessToken:
     token: str = field(repr=False)
     expires_at: float

@@ -8,8 +8,9 @@ tomllib does not tell. Pure text in, positions out; no I/O.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any
+
+from .record import record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -19,7 +20,7 @@ else:  # pragma: no cover - exercised on 3.10
 # -- scanning -------------------------------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class Line:
     text: str  # with its line ending
     kind: str  # "header", "start" (first line of key = value), "cont", "blank", "comment"

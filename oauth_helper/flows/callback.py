@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from dataclasses import dataclass, field
 
 from .. import hints
 from ..errors import OAuthHelperError, ProviderError, TransientError
 from ..hints import printable
 from ..providers import Provider
+from ..record import field, record
 from .common import AuthorizationDenied, CallbackError, StateMismatch
 
 MAX_CODE_LENGTH = 4096  # Microsoft's codes are long (~1-2 KB); nothing real comes close to this
@@ -31,7 +31,7 @@ _DENIED = (
 _TRANSIENT = ("server_error", "temporarily_unavailable")
 
 
-@dataclass(frozen=True)
+@record
 class Callback:
     """The parameters of one authorization response (RFC 6749 §4.1.2), as received."""
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from .. import oauth, redact
 from ..errors import AuthorizationRequired, OAuthHelperError, TransientError, UsageError
 from ..providers import Provider
+from ..record import field, record
 
 Say = Callable[[str], None]
 
@@ -19,7 +19,7 @@ def say_stderr(message: str) -> None:
     sys.stderr.flush()
 
 
-@dataclass(frozen=True)
+@record
 class FlowContext:
     """Everything a flow needs to know. The client secret is never shown by repr()."""
 

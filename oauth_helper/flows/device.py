@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import http, oauth, redact
 from ..errors import AuthorizationRequired, ProviderError, TransientError
 from ..jsondata import json_object
+from ..record import field, record
 from .common import (
     AuthorizationDenied,
     FlowContext,
@@ -33,7 +33,7 @@ class DeviceCodeExpired(AuthorizationRequired):
     """The user code expired before anyone approved it."""
 
 
-@dataclass(frozen=True)
+@record
 class DeviceGrant:
     """The device authorization response. The device_code is a secret; the user_code is for showing."""
 

@@ -4,12 +4,12 @@ browser launcher all put their events in (each runs in its own thread)."""
 from __future__ import annotations
 
 import queue
-from dataclasses import dataclass, field
 
+from ..record import field, record
 from .callback import Callback
 
 
-@dataclass(frozen=True)
+@record
 class Event:
     """Something the waiting flow must look at: a redirect, a pasted line, stdin's end, the browser."""
 

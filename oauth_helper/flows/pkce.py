@@ -6,10 +6,10 @@ import base64
 import hashlib
 import secrets
 import urllib.parse
-from dataclasses import dataclass, field
 
 from .. import redact
 from ..providers import Provider
+from ..record import field, record
 
 VERIFIER_BYTES = 48  # 64 characters once base64url-encoded; RFC 7636 allows 43..128
 
@@ -27,7 +27,7 @@ def challenge_for(verifier: str) -> str:
     return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
 
 
-@dataclass(frozen=True)
+@record
 class AuthorizationRequest:
     """One attempt: its secrets (verifier) and the values the callback must echo (state)."""
 

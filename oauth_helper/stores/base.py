@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, replace
 
 from .. import redact
 from ..errors import StoreUnavailable
+from ..record import field, record, replace
 
 TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def valid_refresh_token(value: object) -> TypeGuard[str]:
     )
 
 
-@dataclass(frozen=True)
+@record
 class Secret:
     """The long-lived secrets of one account. repr() shows none of them."""
 

@@ -322,33 +322,64 @@ def test_discovery_from_issuer_only(tmp_path: Path, provider: LocalProvider) -> 
     assert provider.counts["discovery"] == 1  # discovery is cached
 
 
-def test_hot_path_imports_nothing_heavy(account_env: dict[str, str]) -> None:
-    printed(token(account_env))
-    probe = (
-        "import sys\n"
-        "before = set(sys.modules)  # what the interpreter (and an editable install) loads anyway\n"
-        "from oauth_helper.cli import main\n"
-        f"rc = main(['token', {ACCOUNT!r}, '--format', 'xoauth2'])\n"
-        "heavy = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in "
-        "('keyring', 'google', 'urllib', 'http', 'ssl', 'platformdirs', 'argparse', 'dataclasses', "
-        "'tomllib', 'tomli', 'logging', 'subprocess') or m in ('oauth_helper.oauth', "
-        "'oauth_helper.tokens', 'oauth_helper.config', 'oauth_helper.stores', 'oauth_helper.http', "
-        "'oauth_helper.google_refresh', 'oauth_helper.flows', 'oauth_helper.authorize', "
-        "'oauth_helper.refresher', 'oauth_helper.notify', 'oauth_helper.state', "
-        "'oauth_helper.trust', 'oauth_helper.deadline', 'oauth_helper.detect', 'dns', "
-        "'oauth_helper.snippet', 'oauth_helper.completion', 'oauth_helper.signals', "
-        "'oauth_helper.kinds'))\n"
-        "sys.stderr.write(repr(heavy))\n"
-        "sys.exit(rc)\n"
-    )
+def _imported_by_token(env: dict[str, str], *args: str) -> list[str]:
+    """The modules `oauth-helper token ACCOUNT ARGS` imports beyond what the interpreter (and an
+    editable install) loads anyway; the command must succeed."""
     import sys
 
+    probe = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from oauth_helper.cli import main\n"
+        f"rc = main(['token', {ACCOUNT!r}, *{list(args)!r}])\n"
+        "sys.stderr.write(repr(sorted(set(sys.modules) - before)))\n"
+        "sys.exit(rc)\n"
+    )
     result = subprocess.run(
-        [sys.executable, "-c", probe], env=account_env, capture_output=True, timeout=30, check=False
+        [sys.executable, "-c", probe], env=env, capture_output=True, timeout=30, check=False
     )
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stderr.decode() == "[]"
     assert result.stdout.strip()
+    imported: list[str] = json.loads(result.stderr.decode().replace("'", '"'))
+    return imported
+
+
+def _among(modules: list[str], names: tuple[str, ...]) -> list[str]:
+    """The modules that are one of `names` or inside one of them."""
+    return [m for m in modules if any(m == n or m.startswith(n + ".") for n in names)]
+
+
+def test_hot_path_imports_nothing_heavy(account_env: dict[str, str]) -> None:
+    printed(token(account_env))
+    imported = _imported_by_token(account_env, "--format", "xoauth2")
+    heavy = (
+        "keyring", "google", "urllib", "http", "ssl", "platformdirs", "argparse", "dataclasses", "tomllib",
+        "tomli", "logging", "subprocess", "dns", "typing", "oauth_helper.oauth",
+        "oauth_helper.tokens", "oauth_helper.config", "oauth_helper.stores", "oauth_helper.http",
+        "oauth_helper.google_refresh", "oauth_helper.flows", "oauth_helper.authorize",
+        "oauth_helper.refresher", "oauth_helper.notify", "oauth_helper.state",
+        "oauth_helper.trust", "oauth_helper.deadline", "oauth_helper.detect",
+        "oauth_helper.snippet", "oauth_helper.completion", "oauth_helper.signals",
+        "oauth_helper.kinds", "oauth_helper.record",
+    )  # fmt: skip
+    assert _among(imported, heavy) == []
+
+
+def test_refresh_path_imports_only_what_a_refresh_needs(account_env: dict[str, str]) -> None:
+    """An expired token: one token request, and none of the modules that made a refresh cost
+    twice its time (docs/performance.md): no argparse, dataclasses/inspect, urllib.request,
+    logging (imported only to write a message), keyring or google-auth (this store and
+    provider do not need them)."""
+    printed(token(account_env))
+    expire_cache(account_env)
+    imported = _imported_by_token(account_env)
+    assert "oauth_helper.oauth" in imported  # it did refresh
+    heavy = (
+        "argparse", "dataclasses", "inspect", "ast", "dis", "urllib.request", "logging",
+        "keyring", "google", "platformdirs", "subprocess", "asyncio", "oauth_helper.flows",
+        "oauth_helper.authorize", "oauth_helper.configedit", "oauth_helper.check",
+    )  # fmt: skip
+    assert _among(imported, heavy) == []
 
 
 def test_keyring_store_end_to_end(tmp_path: Path, provider: LocalProvider) -> None:

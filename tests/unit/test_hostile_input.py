@@ -22,7 +22,6 @@ sees what was tried. Bugs found are kept as regression tests with the exact inpu
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import string
@@ -50,6 +49,7 @@ from oauth_helper.errors import (
     TransientError,
 )
 from oauth_helper.providers import Provider
+from oauth_helper.record import replace
 
 EXAMPLES = 10_000
 _BREAKING = ("Cc", "Zl", "Zp")  # control characters (incl. \n, \r, ESC) and line separators
@@ -192,7 +192,7 @@ def _check_token_response(status: int, headers: dict[str, str], body: bytes) -> 
     assert got.expires_in >= 0  # 0: already expired (tokens.py then refuses to hand it out)
     assert got.refresh_token is None or (isinstance(got.refresh_token, str) and got.refresh_token)
     # repr() shows none of the secrets: it does not change when they do.
-    blank = dataclasses.replace(got, access_token="A", refresh_token="R", id_token="I")
+    blank = replace(got, access_token="A", refresh_token="R", id_token="I")
     assert repr(got) == repr(blank)
 
 
@@ -468,7 +468,7 @@ def test_pasted_urls_and_codes_are_a_code_or_a_clear_error(record_property: Reco
         if got.code is not None:
             assert 0 < len(got.code) <= _callback.MAX_CODE_LENGTH
             assert set(got.code) <= visible, repr(got.code)  # it goes into a POST form
-            assert repr(got) == repr(dataclasses.replace(got, code="C"))  # repr hides the code
+            assert repr(got) == repr(replace(got, code="C"))  # repr hides the code
         try:
             code = _callback.code_from(
                 got,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from oauth_helper.errors import ConfigError
 from oauth_helper.providers import GOOGLE, Provider, microsoft
+from oauth_helper.record import replace
 from oauth_helper.snippet import CLIENTS, CONTRIB_FILES, Target, contrib_files, render
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib"
