@@ -643,7 +643,7 @@ def contrib_files() -> dict[str, str]:
 
 
 def installed_command(name: str = "oauth-helper") -> str:
-    """The absolute path of the installed console script `name` (as the user would run it).
+    """The absolute path of the installed command `name` (as the user would run it).
 
     Not resolved through symlinks: pipx's ~/.local/bin link survives an upgrade, its target
     may not.

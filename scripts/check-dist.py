@@ -26,6 +26,8 @@ SDIST_MUST = [
     "MANIFEST.in",
     "oauth_helper/__init__.py",
     "oauth_helper/data/oauth-helper.1",
+    "bin/oauth-helper",
+    "bin/git-credential-oauth-helper",
     "contrib/man/oauth-helper.1",
     "contrib/systemd",
     "docs/reference.md",
@@ -38,6 +40,8 @@ SDIST_MUST_NOT = re.compile(
     r"(^|/)(node_modules|__pycache__|\.venv[^/]*|\.hypothesis|build|dist)(/|$)|\.py[co]$"
 )
 WHEEL_MUST = ["oauth_helper/__init__.py", "oauth_helper/cli.py", "oauth_helper/data/oauth-helper.1"]
+# The commands: files of their own (pyproject.toml's script-files, not console-script entry
+# points), each starting `#!python`, the line pip replaces with the environment's interpreter.
 WHEEL_SCRIPTS = {"oauth-helper", "git-credential-oauth-helper"}
 
 
@@ -72,7 +76,17 @@ def main(dist: Path, source: Path) -> list[str]:
         meta = email.parser.BytesParser().parsebytes(
             wheel.read(f"{info}/METADATA"), headersonly=True
         )
-        entry_points = wheel.read(f"{info}/entry_points.txt").decode()
+        data = info.replace(".dist-info", ".data")
+        scripts = {
+            n.removeprefix(f"{data}/scripts/"): wheel.read(n)
+            for n in wnames
+            if n.startswith(f"{data}/scripts/")
+        }
+        entry_points = (
+            wheel.read(f"{info}/entry_points.txt").decode()
+            if f"{info}/entry_points.txt" in wnames
+            else ""
+        )
         page = (
             wheel.read("oauth_helper/data/oauth-helper.1").decode()
             if WHEEL_MUST[2] in wnames
@@ -80,13 +94,22 @@ def main(dist: Path, source: Path) -> list[str]:
         )
     problems += [f"wheel lacks {want}" for want in WHEEL_MUST if want not in wnames]
     problems += [
-        f"wheel carries {n}" for n in sorted(wnames) if not n.startswith(("oauth_helper/", info))
+        f"wheel carries {n}"
+        for n in sorted(wnames)
+        if not n.startswith(("oauth_helper/", info, f"{data}/scripts/"))
     ]
     if f"{info}/licenses/LICENSE" not in wnames:
         problems.append("wheel lacks its LICENSE file")
-    scripts = set(re.findall(r"^([\w-]+) = ", entry_points.split("[console_scripts]")[-1], re.M))
-    if scripts != WHEEL_SCRIPTS:
+    if set(scripts) != WHEEL_SCRIPTS:
         problems.append(f"wheel's commands are {sorted(scripts)}, not {sorted(WHEEL_SCRIPTS)}")
+    problems += [
+        f"wheel's command {name} does not start with #!python (pip would not point it at the "
+        "environment's interpreter)"
+        for name, text in sorted(scripts.items())
+        if not text.startswith(b"#!python\n")
+    ]
+    if "[console_scripts]" in entry_points:
+        problems.append("wheel also declares console scripts (pip's wrapper imports re first)")
 
     # One version: __init__.py defines it; the metadata of both and the man page say the same.
     for what, value in (

@@ -365,6 +365,29 @@ def test_hot_path_imports_nothing_heavy(account_env: dict[str, str]) -> None:
     assert _among(imported, heavy) == []
 
 
+def test_the_installed_command_imports_nothing_before_our_code(account_env: dict[str, str]) -> None:
+    """`oauth-helper` as users run it (the file pip installed, not `python -c`): with a cached
+    token it imports no more than starting Python does, apart from our own modules and the few
+    stdlib ones they use. pip's console-script wrapper would import `re` first (a third of
+    that start-up); bin/oauth-helper is installed instead."""
+    import sys
+
+    printed(token(account_env))
+
+    def imported(*argv: str) -> set[str]:
+        env = dict(account_env, PYTHONPROFILEIMPORTTIME="1")
+        result = subprocess.run(argv, env=env, capture_output=True, timeout=30, check=False)
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+        lines = result.stderr.decode().splitlines()
+        return {ln.rsplit("|", 1)[1].strip() for ln in lines if ln.startswith("import time:")}
+
+    bare = imported(sys.executable, "-c", "pass")
+    ours = imported(oauth_helper_cmd(), "token", ACCOUNT) - bare
+    assert "oauth_helper.cli" in ours
+    stdlib = {m for m in ours if not m.startswith("oauth_helper")}
+    assert stdlib <= {"__future__", "errno", "fcntl", "stat", "time"}, stdlib  # builtins, no re
+
+
 def test_refresh_path_imports_only_what_a_refresh_needs(account_env: dict[str, str]) -> None:
     """An expired token: one token request, and none of the modules that made a refresh cost
     twice its time (docs/performance.md): no argparse, dataclasses/inspect, urllib.request,

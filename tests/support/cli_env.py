@@ -29,7 +29,7 @@ _DROP = (
 
 
 def oauth_helper_cmd() -> str:
-    """The `oauth-helper` console script installed next to this interpreter."""
+    """The `oauth-helper` command installed next to this interpreter (bin/oauth-helper)."""
     path = Path(sys.executable).parent / "oauth-helper"
     if not path.exists():
         raise RuntimeError(f"{path} is missing: install the project (pip install -e .) first")
