@@ -94,3 +94,37 @@ def test_an_untrusted_certificate_is_refused_before_the_token_is_sent(
         # The grant is intact: trusted again, the next refresh works.
         code, out, err = refresh(env, SSL_CERT_FILE=str(tls[0]))
         assert (code, err) == (0, ""), err
+
+
+def by_name(env: dict[str, str]) -> None:
+    """Point the account's provider at https://localhost instead of https://127.0.0.1."""
+    from tests.support.cli_env import config_file
+
+    path = config_file(env)
+    path.write_text(path.read_text().replace("https://127.0.0.1:", "https://localhost:"))
+
+
+def test_a_host_name_is_checked_against_the_certificate(tmp_path: Path) -> None:
+    """By name, as every real provider is reached (the name goes to socket and ssl as ASCII
+    bytes, skipping the idna codec): a certificate for that name is accepted..."""
+    tls = make_certificate(tmp_path, "DNS:localhost")
+    with LocalProvider(tls=tls) as provider:
+        env = make_account(tmp_path, provider, ALICE)
+        by_name(env)
+        code, out, err = refresh(env, SSL_CERT_FILE=str(tls[0]))
+        assert (code, err) == (0, ""), err
+        assert out.strip() == provider.issued_access_tokens[-1]
+
+
+def test_a_certificate_for_another_name_is_refused(tmp_path: Path) -> None:
+    """...and one for another name, from a trusted CA, is refused before the token is sent."""
+    tls = make_certificate(tmp_path, "DNS:mail.example.org,IP:127.0.0.1")
+    with LocalProvider(tls=tls) as provider:
+        env = make_account(tmp_path, provider, ALICE)
+        by_name(env)
+        before = provider.counts["token:refresh_token"]
+        code, out, err = refresh(env, SSL_CERT_FILE=str(tls[0]))
+        assert code == 75, err
+        assert out == ""
+        assert "certificate verification failed" in err and "localhost" in err, err
+        assert provider.counts["token:refresh_token"] == before

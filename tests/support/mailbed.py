@@ -80,8 +80,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_certificate(directory: Path) -> tuple[Path, Path]:
-    """A fresh self-signed P-256 certificate for 127.0.0.1 and localhost: (cert, key)."""
+def make_certificate(
+    directory: Path, names: str = "IP:127.0.0.1,DNS:localhost"
+) -> tuple[Path, Path]:
+    """A fresh self-signed P-256 certificate for `names` (subjectAltName): (cert, key)."""
     openssl = require_binary("openssl")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
@@ -99,7 +101,7 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
             "-subj",
             "/CN=127.0.0.1",
             "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            f"subjectAltName={names}",
             "-addext",
             "basicConstraints=critical,CA:TRUE",
             "-keyout",
