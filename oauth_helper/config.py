@@ -15,11 +15,6 @@ from .kinds import STORE_KINDS, pick
 from .providers import BUILTIN, ENDPOINTS, GENERIC_HELP, HostPort, Provider, with_tenant
 from .record import field, record, replace
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10
-    import tomli as tomllib  # a runtime dependency below 3.11
-
 TYPE_CHECKING = False  # not `from typing import`: typing costs ~5 ms on every refresh
 if TYPE_CHECKING:
     from typing import Any
@@ -141,7 +136,15 @@ def load(explicit: Path | None = None) -> Config:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: not valid UTF-8") from None
-    return parse(text, path)
+    from . import configcache
+
+    data = configcache.parsed(raw, path)
+    if data is not None:
+        return _Builder(text, path).build(data)
+    data = _toml(text, path)
+    config = _Builder(text, path).build(data)
+    configcache.keep(raw, path, data)
+    return config
 
 
 def read_trusted(path: Path) -> bytes | None:
@@ -168,11 +171,19 @@ def read_trusted(path: Path) -> bytes | None:
 
 
 def parse(text: str, path: Path) -> Config:
+    return _Builder(text, path).build(_toml(text, path))
+
+
+def _toml(text: str, path: Path) -> dict[str, Any]:
+    # Imported here: a refresh usually finds the parsed file in configcache instead.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10
+        import tomli as tomllib  # a runtime dependency below 3.11
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(_toml_message(e, text, path)) from None
-    return _Builder(text, path).build(data)
 
 
 # tomllib's wording, as the people editing a config file would say it (keyed by its start).
