@@ -12,6 +12,7 @@ import pytest
 
 README = Path(__file__).resolve().parents[2] / "docs" / "reference.md"
 APP = "oauth-helper"
+CACHE_ROW = "Cached access token, lock, last refresh, the parsed config (`config-HASH.json`)"
 
 
 def rows() -> dict[str, list[str]]:
@@ -34,9 +35,7 @@ def test_macos_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     assert table['Refresh token, `store = "file"` (0600 in a 0700 directory)'][1] == (
         mac.user_data_dir.replace(home, "~") + "/ACCOUNT.json"
     )
-    assert table["Cached access token, lock, last refresh"][1] == (
-        mac.user_cache_dir.replace(home, "~") + "/"
-    )
+    assert table[CACHE_ROW][1] == (mac.user_cache_dir.replace(home, "~") + "/")
 
 
 def test_windows_paths(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +56,7 @@ def test_windows_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     assert table['Refresh token, `store = "file"` (0600 in a 0700 directory)'][2] == (
         native(win.user_data_dir) + "\\ACCOUNT.json"
     )
-    assert table["Cached access token, lock, last refresh"][2] == native(win.user_cache_dir) + "\\"
+    assert table[CACHE_ROW][2] == native(win.user_cache_dir) + "\\"
 
 
 def test_linux_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -72,4 +71,4 @@ def test_linux_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         return path.replace(str(tmp_path), "~")
 
     assert table["Configuration"][0] == short(paths.config_dir()) + "/config.toml"
-    assert table["Cached access token, lock, last refresh"][0] == short(paths.cache_dir()) + "/"
+    assert table[CACHE_ROW][0] == short(paths.cache_dir()) + "/"
