@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+from . import PROG
 from .errors import EX_INTERRUPTED, EX_TEMPFAIL  # errors is on the hot path anyway (securefile)
 
 TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs ~4 ms on the hot path
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from . import securefile
     from .settings import Settings
 
-PROG = "oauth-helper"
 EXIT_CODES = """\
 exit status (sysexits.h):
   0   success

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sys
 
+from . import PROG
+
 DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
-PREFIX = "oauth-helper: "
+PREFIX = f"{PROG}: "
 _level = WARNING
 _handler_installed = False
 
