@@ -124,7 +124,12 @@ def _send(
         except _Unreachable as e:
             if deadline.expired:
                 raise too_slow() from None
-            raise TransientError(f"cannot reach {host}: {_reason(e.reason)}") from None
+            # Exit 75 still (a captive portal passes), but trying again at once cannot change
+            # the certificate: the mail client is not kept waiting for the retries.
+            raise TransientError(
+                f"cannot reach {host}: {_reason(e.reason)}",
+                retry=not isinstance(e.reason, ssl.SSLCertVerificationError),
+            ) from None
         except ssl.SSLError as e:
             if deadline.expired:
                 raise too_slow() from None

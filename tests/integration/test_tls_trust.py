@@ -127,4 +127,5 @@ def test_a_certificate_for_another_name_is_refused(tmp_path: Path) -> None:
         assert code == 75, err
         assert out == ""
         assert "certificate verification failed" in err and "localhost" in err, err
+        assert "gave up after 1 try" in err, err  # no retry can change a certificate
         assert provider.counts["token:refresh_token"] == before
