@@ -58,7 +58,7 @@ def field(
 class _Spec:
     """What the shared methods need to know about one record class."""
 
-    __slots__ = ("factories", "frozen", "names", "required", "shown")
+    __slots__ = ("defaults", "factories", "frozen", "names", "shown")
 
     def __init__(self, cls: type, frozen: bool) -> None:
         self.frozen = frozen
@@ -66,26 +66,27 @@ class _Spec:
         # import this module exists to avoid). Python 3.14 computes them on first access.
         own = cls.__dict__.get("__annotations__")  # noqa: RUF063
         self.names: tuple[str, ...] = tuple(own if own is not None else cls.__annotations__)
+        self.defaults: dict[str, Any] = {}
         self.factories: dict[str, Callable[[], Any]] = {}
-        self.required: set[str] = set()
         shown = []
         for name in self.names:
             value = cls.__dict__.get(name, _MISSING)
             if isinstance(value, _Field):
+                # As dataclasses leave it: the class attribute is the default, if any.
                 if value.factory is not None:
                     self.factories[name] = value.factory
                     delattr(cls, name)
                 elif value.default is _MISSING:
                     delattr(cls, name)
                 else:
-                    setattr(cls, name, value.default)  # the class attribute is the default
+                    self.defaults[name] = value.default
+                    setattr(cls, name, value.default)
                 if value.repr:
                     shown.append(name)
-                value = cls.__dict__.get(name, _MISSING)
             else:
+                if value is not _MISSING:
+                    self.defaults[name] = value
                 shown.append(name)
-            if value is _MISSING and name not in self.factories:
-                self.required.add(name)
         self.shown = tuple(shown)
 
 
@@ -104,10 +105,14 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     for name in spec.names:
         if name in values:
             continue
-        if name in spec.factories:
+        if name in spec.defaults:
+            values[name] = spec.defaults[name]
+        elif name in spec.factories:
             values[name] = spec.factories[name]()
-        elif name in spec.required:
+        else:
             raise TypeError(f"{cls_name}() missing required argument: {name!r}")
+    # Every field is set on the instance, defaults too: one left to the class attribute would
+    # come back as a bound method if it is a function.
     for name, value in values.items():
         object.__setattr__(self, name, value)
     post_init = getattr(self, "__post_init__", None)

@@ -6,6 +6,7 @@ import dataclasses
 import pickle
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
@@ -133,3 +134,20 @@ def test_the_package_never_imports_dataclasses() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def _shout(text: str) -> str:
+    return text.upper()
+
+
+def test_a_function_as_default_is_the_function_not_a_method() -> None:
+    """A default lives on each record, as in dataclasses: a function default left on the class
+    would be found as a bound method (the record passed as its first argument)."""
+
+    @record
+    class WithCallback:
+        say: Callable[[str], str] = _shout
+
+    assert WithCallback().say("hi") == "HI"
+    assert WithCallback().say is _shout
+    assert "WithCallback(say=<function _shout" in repr(WithCallback())
