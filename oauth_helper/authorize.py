@@ -16,7 +16,7 @@ import getpass
 import sys
 import time
 
-from . import cache, config, hints, identity, oauth, pending, redact, state
+from . import cache, config, configedit, detect, hints, identity, oauth, pending, redact, state
 from .config import Account
 from .errors import (
     AuthorizationRequired,
@@ -26,13 +26,16 @@ from .errors import (
     StoreUnavailable,
     UsageError,
 )
+from .flows import browser, codeflow, device
 from .flows.common import FlowContext, FlowUnavailable, Say, say_stderr
 from .kinds import FLOW_KINDS, STORE_KINDS, pick
-from .providers import Provider, guess_provider
+from .providers import Provider, guess_provider, mail_scopes, with_tenant
 from .record import replace
 from .settings import Settings
 from .stores import open_store
 from .stores.base import Secret, SecretStore, valid_refresh_token
+from .stores.file_store import FileStore
+from .stores.keyring_store import KeyringStore, real_backend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -73,16 +76,13 @@ def run(
     if existing is not None:
         name = existing.name  # the spelling the config already uses
     elif provider is None and guess_provider(name) is None:
-        from . import detect  # a custom domain: its MX records may tell
-
+        # A custom domain: its MX records may tell.
         found = detect.for_account(name, timeout=cfg.timeout, say=say)
         provider, tenant = found.provider, tenant or found.tenant
     chosen = choose_provider(cfg, name, provider, existing)
     if tenant is not None:
         if chosen.tenant is None:
             raise UsageError(f"--tenant is for the microsoft provider, not {chosen.name}")
-        from .providers import with_tenant
-
         chosen = with_tenant(chosen, tenant)
     if not chosen.scopes:
         raise ConfigError(
@@ -170,8 +170,6 @@ def run(
             values["tenant"] = tenant
         elif chosen.tenant is None:
             values["tenant"] = None  # another provider before: its tenant would now be an error
-        from . import configedit
-
         configedit.update_account(cfg.path, name, values)
         if existing is not None and existing.store != store_kind:
             _forget_old_store(existing, say, store_kind)
@@ -246,9 +244,6 @@ def choose_store(
 
 def choose_default_store(name: str) -> tuple[StoreKind, str]:
     """Keyring where a real backend answers a test read; else the file store, announced with its path."""
-    from .stores.file_store import FileStore
-    from .stores.keyring_store import KeyringStore, real_backend
-
     backend, reason = real_backend()
     if backend is not None:
         reason = KeyringStore(name).unavailable_reason()
@@ -297,8 +292,6 @@ def no_refresh_token_reason(provider: Provider, scopes: tuple[str, ...], path: o
 
 def check_granted_scopes(ctx: FlowContext, response: oauth.TokenResponse) -> None:
     """The granted scope must contain every mail scope asked for (absent scope: as requested)."""
-    from .providers import mail_scopes
-
     missing = oauth.missing_scopes(mail_scopes(ctx.scopes), response.scope)
     if missing:
         raise ScopeNotGranted(
@@ -394,10 +387,7 @@ def _run_flow(
     ctx: FlowContext, flow_name: FlowKind, *, no_browser: bool, explicit: bool
 ) -> oauth.TokenResponse:
     if flow_name == "device":
-        from .flows import device
-
         return device.run(ctx)
-    from .flows import browser, codeflow
 
     interactive = bool(sys.stdin and sys.stdin.isatty())
     if flow_name == "paste":

@@ -18,14 +18,17 @@ reached. When several apply, the first in that order wins.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import imaplib
+import smtplib
 import socket
 import ssl
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import config, hints, redact, sasl
+from . import cache, config, hints, http, oauth, redact, sasl
 from .config import Account
 from .deadline import Deadline
 from .errors import EX_NOPERM, EX_TEMPFAIL, EX_UNAVAILABLE, OAuthHelperError, UsageError
@@ -34,6 +37,7 @@ from .mailservice import DEFAULT_PORT, IMPLICIT_TLS, SCHEMES, tls_for_port
 from .providers import mail_scopes
 from .record import record, replace
 from .settings import Settings
+from .tokens import get_access_token
 
 if TYPE_CHECKING:
     from .mailservice import Service
@@ -106,8 +110,6 @@ def run(
     cafile: str | None,
     out: TextIO | None = None,
 ) -> int:
-    from .tokens import get_access_token
-
     cfg = config.load(settings.config_path)
     acct = cfg.account(account)
     targets = choose_targets(acct, smtp, imap)
@@ -130,8 +132,6 @@ def run(
 def _drop_dead_token(account: str) -> None:
     """Like `git credential reject`: a token the provider calls dead must not be served again
     from the cache (mail clients would get it for up to an hour); the refresh token is kept."""
-    from . import cache
-
     try:
         dropped = cache.drop(account)
     except OAuthHelperError as e:
@@ -381,8 +381,6 @@ def _smtp(
     context: ssl.SSLContext,
     deadline: Deadline,
 ) -> Outcome:
-    import smtplib
-
     class BoundedSMTP(smtplib.SMTP):
         def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
             return deadline.connect((host, port))
@@ -456,8 +454,6 @@ def _imap(
     context: ssl.SSLContext,
     deadline: Deadline,
 ) -> Outcome:
-    import imaplib
-
     class BoundedIMAP(imaplib.IMAP4):
         def _create_socket(self, timeout: float | None = None) -> socket.socket:
             return deadline.connect((self.host, self.port))
@@ -491,8 +487,6 @@ def _imap(
         def step(challenge: bytes) -> bytes:
             steps.append(challenge)
             if len(steps) == 1:
-                import binascii
-
                 return binascii.a2b_base64(ir)  # imaplib base64-encodes what we return
             return b"" if mech == "XOAUTH2" else b"\x01"
 
@@ -642,8 +636,6 @@ def diagnose(facts: TokenFacts, account: Account, protocol: str) -> tuple[str, s
 
 def inspect_token(account: Account, token: str, timeout: float) -> TokenFacts | None:
     """Ask the provider about the token (introspection or Google's tokeninfo), or read its JWT."""
-    from . import oauth
-
     provider = account.provider
     if provider.introspection_endpoint is None and provider.needs_discovery():
         provider = oauth.resolve(provider, timeout=timeout)
@@ -669,8 +661,6 @@ def inspect_token(account: Account, token: str, timeout: float) -> TokenFacts | 
 
 
 def _post_json(url: str, form: dict[str, str], timeout: float) -> tuple[int, dict[str, Any] | None]:
-    from . import http
-
     response = http.post_form(url, form, timeout=timeout)
     return response.status, json_object(response.body)
 

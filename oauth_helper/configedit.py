@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import paths, securefile
+from . import paths, securefile, trust
+from .config import read_trusted
 from .errors import ConfigError
 from .record import record
 from .tomllines import Line, scan
@@ -282,8 +283,6 @@ def _not_a_table(target: Path, name: str, section: str = SECTION) -> ConfigError
 
 
 def _read(target: Path) -> str:
-    from .config import read_trusted
-
     raw = read_trusted(target)
     if raw is None:
         return ""
@@ -327,8 +326,6 @@ def _verify(
 
 def _write(target: Path, text: str) -> None:
     """Atomically replace the file (through a symlink to its target), keeping its mode."""
-    from . import trust
-
     real = Path(os.path.realpath(target))
     directory = real.parent
     trust.check_directories(str(target))  # nobody else may swap the file we are about to write

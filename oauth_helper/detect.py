@@ -15,8 +15,13 @@ service).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
+from . import http
+from .errors import OAuthHelperError
+from .jsondata import json_object
 from .providers import BUILTIN, serves_mx
 from .record import record
 
@@ -89,8 +94,8 @@ def detect(domain: str, *, timeout: float) -> Detection:
 
 def mx_hosts(domain: str) -> tuple[list[str], str | None]:
     """The MX host names of `domain`, best preference first, or ([], what went wrong)."""
-    import dns.exception
-    import dns.resolver
+    import dns.exception  # lazy: dnspython costs ~130 ms to import; only MX lookups use it
+    import dns.resolver  # lazy: dnspython, as above
 
     resolver = dns.resolver.Resolver(configure=not os.environ.get(NAMESERVER_ENV))
     server = os.environ.get(NAMESERVER_ENV)
@@ -123,13 +128,6 @@ def discover_tenant(
     """(the tenant ID from the provider's discovery document for the domain, how), or the domain
     itself (Microsoft accepts a verified domain as tenant) when the document says nothing.
     `template` is the provider's tenant_discovery URL, `who` its name for people."""
-    import re
-    from urllib.parse import urlsplit
-
-    from . import http
-    from .errors import OAuthHelperError
-    from .jsondata import json_object
-
     url = template.format(domain=domain)
     base = os.environ.get(MICROSOFT_LOGIN_ENV)
     if base:

@@ -15,9 +15,12 @@ import io
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO, cast
+from urllib.parse import unquote
 
+from oauth_helper import cache
 from oauth_helper.errors import CredentialProtocolError, OAuthHelperError, UsageError
 from oauth_helper.mailservice import SCHEMES, well_known_ports
+from oauth_helper.redact import scrub
 
 from .record import record
 
@@ -89,8 +92,6 @@ def parse(data: bytes) -> dict[str, str]:
 
 def _url_attributes(url: str) -> dict[str, str]:
     """The parts of a ``url`` attribute, percent-decoded, as git would split them."""
-    from urllib.parse import unquote
-
     scheme, sep, rest = url.partition("://")
     if not sep:
         return {}
@@ -333,8 +334,6 @@ def _emit(stream: TextIO | BinaryIO, data: bytes) -> None:
 
 
 def _say(stderr: TextIO, message: str) -> None:
-    from oauth_helper.redact import scrub
-
     stderr.write(f"oauth-helper: {scrub(message)}\n")
     stderr.flush()
 
@@ -363,7 +362,7 @@ def run(
         request = None if action == "store" else request_from(attributes)
         if request is None:
             return 0
-        from oauth_helper import config as config_module
+        from oauth_helper import config as config_module  # lazy: heavy; git asks about every host
 
         # A broken config file: we cannot tell whether the request was meant for us, so
         # say why and answer nothing.
@@ -383,13 +382,11 @@ def run(
 
     try:
         if action == "erase":
-            from oauth_helper import cache
-
             cache.drop(account.name)
             if settings.verbose:
                 _say(stderr, f"dropped the cached access token of {account.name}")
             return 0
-        from oauth_helper import tokens
+        from oauth_helper import tokens  # lazy: the token engine, only for a request that is ours
 
         token = tokens.get_access_token(settings, account.name)
         _emit(stdout, format_credential(answer(account.name, token.token, token.expires_at)))

@@ -67,8 +67,8 @@ def refresh(
 def _refresh_once(
     account: Account, refresh_token: str, client_secret: str, timeout: float, deadline: float
 ) -> oauth.TokenResponse:
-    from google.auth import exceptions
-    from google.oauth2.credentials import Credentials
+    from google.auth import exceptions  # lazy: google-auth costs ~250 ms; only Google refreshes
+    from google.oauth2.credentials import Credentials  # lazy: google-auth, as above
 
     endpoint = account.provider.token_endpoint
     if endpoint is None:  # the built-in Google provider has one; a config cannot take it away

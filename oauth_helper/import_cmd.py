@@ -16,16 +16,22 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from . import config, redact
+from . import authorize, cache, config, configedit, pending, redact, state, tokens
+from .config import Account
 from .errors import ConfigError, OAuthHelperError, UsageError
+from .hints import printable
 from .kinds import IMPORT_FORMATS
-from .providers import BUILTIN, guess_provider
+from .providers import BUILTIN, guess_provider, with_tenant
 from .record import field, record
 from .settings import Settings
+from .stores import open_store
+from .stores.base import Secret, valid_refresh_token
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,9 +76,6 @@ def run(
     store: str | None = None,
     say: Any = None,
 ) -> int:
-    from . import authorize, cache, configedit, pending, tokens
-    from .stores.base import Secret, valid_refresh_token
-
     redact.register(client_secret)
     tell = say or _stderr
     grant = parse(_read(Path(source), decrypt_command), source_format)
@@ -121,8 +124,6 @@ def run(
 
     store_kind, announcement = authorize.choose_store(store, None, name)
     if the_tenant is not None:
-        from .providers import with_tenant
-
         chosen = with_tenant(chosen, the_tenant)
     target = authorize._open_target_store(name, store_kind, None, chosen, the_client_id)
     if announcement:
@@ -218,8 +219,6 @@ def parse(data: bytes, source_format: str = "auto") -> Grant:
 
 
 def _provider_of_token_uri(uri: str | None) -> tuple[str | None, str | None]:
-    from urllib.parse import urlsplit
-
     if not uri:
         return None, None
     parts = urlsplit(uri)
@@ -255,8 +254,6 @@ def _read(path: Path, decrypt_command: str | None) -> bytes:
         raise ConfigError(f"--decrypt-command did not finish in {DECRYPT_TIMEOUT:.0f} s") from None
     if done.returncode != 0:
         # Its stderr says why (no secret key, agent locked); its stdout could be plaintext.
-        from .hints import printable
-
         lines = done.stderr.decode(errors="replace").strip().splitlines()
         why = printable(lines[-1], 200) if lines else ""
         raise ConfigError(
@@ -268,10 +265,6 @@ def _read(path: Path, decrypt_command: str | None) -> bytes:
 def _undo(
     path: Path, name: str, store_kind: StoreKind, provider: Any, client_id: str, tell: Any
 ) -> None:
-    from . import cache, configedit, state
-    from .config import Account
-    from .stores import open_store
-
     try:
         open_store(
             Account(name=name, provider=provider, client_id=client_id, store=store_kind)
@@ -287,7 +280,5 @@ def _undo(
 
 
 def _stderr(text: str) -> None:
-    import sys
-
     sys.stderr.write(text + "\n")
     sys.stderr.flush()

@@ -29,6 +29,7 @@ from .kinds import MECHANISMS, pick
 from .mailservice import tls_for_port
 from .sasl import oauthbearer, xoauth2
 from .settings import Settings
+from .tokens import get_access_token
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,8 +126,6 @@ def run(
         raise UsageError(f"unknown protocol {protocol!r}: use imap or pop3")
     if not 0 < port < 65536:
         raise UsageError(f"invalid port {port}")
-
-    from .tokens import get_access_token
 
     token = get_access_token(settings, account).token
     response = sasl_response(chosen, account, token, host, port)

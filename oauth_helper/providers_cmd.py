@@ -6,10 +6,12 @@ discovery will fill in show "from discovery (not fetched yet)").
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any, TextIO
 
-from . import config
+from . import config, oauth
+from .errors import OAuthHelperError
 from .providers import BUILTIN, ENDPOINTS, HostPort, Provider
 from .settings import Settings
 
@@ -27,8 +29,6 @@ def run(settings: Settings, *, as_json: bool, out: TextIO | None = None) -> int:
     ]
     stream = sys.stdout if out is None else out
     if as_json:
-        import json
-
         stream.write(
             json.dumps({"version": PROVIDERS_VERSION, "providers": entries}, indent=2) + "\n"
         )
@@ -39,9 +39,6 @@ def run(settings: Settings, *, as_json: bool, out: TextIO | None = None) -> int:
 
 
 def _with_cached_discovery(provider: Provider) -> Provider:
-    from . import oauth
-    from .errors import OAuthHelperError
-
     if not provider.needs_discovery() or provider.issuer is None:
         return provider
     try:

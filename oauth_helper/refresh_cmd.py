@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
+import traceback
 from typing import TextIO
 
 from . import cache, config, grant, state
@@ -30,7 +31,10 @@ from .errors import (
     UsageError,
 )
 from .log import WARNING, get_logger, set_level
+from .redact import scrub
 from .settings import Settings
+from .stores import open_store
+from .tokens import get_access_token
 
 # Refresh a token that dies within 15 minutes: three times the hot path's 300 s margin, so a timer
 # every 10 minutes always renews a token before any mail client would have to.
@@ -85,8 +89,6 @@ def run(
 def _refresh_one(
     settings: Settings, cfg: config.Config, name: str, within: int, stream: TextIO
 ) -> int:
-    from .tokens import get_access_token
-
     try:
         account = cfg.account(name)
         before = cache.load_quietly(account.name)
@@ -104,10 +106,6 @@ def _refresh_one(
             "run again with --debug and report it\n"
         )
         if settings.debug:
-            import traceback
-
-            from .redact import scrub
-
             stream.write(scrub(traceback.format_exc()))
         return EX_SOFTWARE
     refreshed = before is None or before.expires_at != token.expires_at
@@ -127,8 +125,6 @@ def grant_deadline(account: config.Account) -> tuple[bool, grant.Deadline | None
 
     known is False when the store cannot be read here: nothing can then be said either way.
     """
-    from .stores import open_store
-
     try:
         store = open_store(account)
         if store.unavailable_reason() is not None:

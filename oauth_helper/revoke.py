@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from . import cache, config, pending, redact, state
+from . import cache, config, oauth, pending, redact, state
 from .config import Account
+from .configedit import remove_account
 from .errors import AuthorizationRequired, OAuthHelperError, StoreUnavailable, TransientError
 from .settings import Settings
 from .stores import SecretStore, open_store
@@ -127,8 +128,6 @@ def _revoke_remote(
     timeout: float,
     say: Callable[[str], None],
 ) -> None:
-    from . import oauth
-
     provider = account.provider
     manual = provider.manual_revocation
     try:
@@ -188,8 +187,6 @@ def remove_account_from_config(path: Path, name: str) -> bool:
 
     The editing itself lives in configedit (shared with `authorize`, which adds accounts).
     """
-    from .configedit import remove_account
-
     return remove_account(path, name)
 
 

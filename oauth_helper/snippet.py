@@ -11,15 +11,18 @@ writes); what it takes from the provider is the hosts, ports, SASL mechanisms an
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import config as config_mod
 from .errors import ConfigError
 from .mailservice import IMPLICIT_TLS_PORTS
-from .providers import HostPort, Provider
+from .providers import GOOGLE, HostPort, Provider, microsoft
 from .record import record
 
 TYPE_CHECKING = False
@@ -427,8 +430,6 @@ def _offlineimap(targets: Sequence[Target]) -> str:
 
 
 def _py_list(items: Sequence[str]) -> str:
-    import json
-
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
 
@@ -596,8 +597,6 @@ def render(client: str, targets: Sequence[Target]) -> str:
 
 
 def example_targets() -> dict[str, Target]:
-    from .providers import GOOGLE, microsoft
-
     return {
         "gmail": Target("alice@gmail.com", GOOGLE),
         "outlook": Target("bob@contoso.com", microsoft()),
@@ -656,7 +655,6 @@ def installed_command(name: str = "oauth-helper") -> str:
     beside = Path(sys.executable).parent / name
     if beside.is_file():
         return str(beside)
-    import shutil
 
     found = shutil.which(name)
     return os.path.abspath(found) if found else name
@@ -664,8 +662,6 @@ def installed_command(name: str = "oauth-helper") -> str:
 
 def text(settings: Settings, client: str, account: str) -> str:
     """The snippet of `client` for a configured account (UnknownAccount: exit 67)."""
-    from . import config as config_mod
-
     acct = config_mod.load(settings.config_path).account(account)
     target = Target(
         acct.name,

@@ -6,7 +6,10 @@ added, never renamed or removed, without raising STATUS_VERSION.
 
 from __future__ import annotations
 
+import calendar
+import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +22,7 @@ from .grant import human_span
 from .record import record
 from .settings import Settings
 from .stores import open_store
+from .stores.keyring_store import real_backend
 
 STATUS_VERSION = 1
 SOON = 2 * 24 * 3600  # a refresh token dying within two days is worth shouting about
@@ -62,8 +66,6 @@ def run(
     }
     stream = sys.stdout if out is None else out
     if as_json:
-        import json
-
         stream.write(json.dumps(report, indent=2) + "\n")
     else:
         stream.write(render(report, cfg.exists))
@@ -211,8 +213,6 @@ def _grant(
 
 
 def _q(name: str) -> str:
-    import shlex
-
     return shlex.quote(name)
 
 
@@ -346,8 +346,6 @@ def cron_keyring_problem(
 
 
 def _backend_reason() -> str | None:
-    from .stores.keyring_store import real_backend
-
     return real_backend()[1]
 
 
@@ -365,8 +363,6 @@ def human_time(epoch: float) -> str:
 
 
 def _parse_iso(text: str) -> float:
-    import calendar
-
     return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
 
 

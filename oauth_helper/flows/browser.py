@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import pathlib
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 
 from .events import Event, Inbox
@@ -50,11 +55,6 @@ class ForwardingPage:
         self._directory: str | None = None
 
     def __enter__(self) -> str:
-        import html
-        import json
-        import pathlib
-        import tempfile
-
         runtime = os.environ.get("XDG_RUNTIME_DIR", "")
         parent = runtime if runtime and os.path.isdir(runtime) else None
         self._directory = tempfile.mkdtemp(prefix="oauth-helper-", dir=parent)  # 0700
@@ -77,8 +77,6 @@ class ForwardingPage:
         return pathlib.Path(path).as_uri()
 
     def __exit__(self, *exc: object) -> None:
-        import shutil
-
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
             self._directory = None
@@ -101,7 +99,7 @@ def open_url(url: str) -> tuple[bool, str]:
         # A $BROWSER with arguments or %s ("python fake_browser.py %s", "firefox --new-window"):
         # webbrowser would take it as one program name, so run it here the same way it would.
         return _run_commands(commands, url)
-    import webbrowser
+    import webbrowser  # lazy: heavy (~13 ms); not needed for a $BROWSER command or the paste flow
 
     try:
         with _stdout_to_stderr():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from .. import oauth, redact
+from .. import identity, oauth, redact
 from ..errors import AuthorizationRequired, OAuthHelperError, TransientError, UsageError
 from ..providers import Provider
 from ..record import field, record
@@ -101,8 +101,6 @@ def register_tokens(response: oauth.TokenResponse) -> None:
 def check_id_token(ctx: FlowContext, response: oauth.TokenResponse, nonce: str | None) -> None:
     """Refuse an id_token that is not for this provider, this client, now and this sign-in."""
     if response.id_token:
-        from .. import identity
-
         identity.validate(
             identity.decode_claims(response.id_token), ctx.provider, ctx.client_id, nonce
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 
 from ..errors import StoreUnavailable
@@ -34,16 +35,12 @@ class CommandStore:
         return f"command {shlex.join(self.read_argv)}"
 
     def unavailable_reason(self) -> str | None:
-        import shutil
-
         for argv in (self.read_argv, self.write_argv):
             if argv and shutil.which(argv[0]) is None:
                 return f"command not found: {argv[0]}"
         return None
 
     def preflight(self) -> None:
-        import shutil
-
         if not self.write_argv:
             raise StoreUnavailable(f"account {self.account}: no store_write command configured")
         if shutil.which(self.write_argv[0]) is None:

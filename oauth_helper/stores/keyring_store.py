@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,8 +29,8 @@ _NOT_REAL = (
 def real_backend() -> tuple[Any | None, str | None]:
     """(backend, None) if a real keyring backend is reachable, else (None, why not)."""
     try:
-        import keyring
-        import keyring.errors
+        import keyring  # lazy: keyring may be missing or broken here (ImportError below)
+        import keyring.errors  # lazy: as above
     except ImportError:
         return None, "the keyring package is not installed"
     try:
@@ -136,7 +137,7 @@ class KeyringStore:
 
     def delete(self) -> bool:
         backend = self._backend(advise=False)
-        import keyring.errors
+        import keyring.errors  # lazy: optional at runtime, see real_backend
 
         try:
             bounded(backend.delete_password, SERVICE, self.account)
@@ -160,8 +161,6 @@ def bounded(call: Callable[..., Any], *args: str) -> Any:
     A locked collection on a headless D-Bus session makes the Secret Service wait for an unlock
     prompt that nobody sees; keyring itself waits for ever. The abandoned thread dies with us.
     """
-    import threading
-
     result: list[Any] = []
     error: list[BaseException] = []
 
