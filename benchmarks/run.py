@@ -1184,8 +1184,9 @@ def summary(r: dict[str, Any]) -> str:
         + (f"; {c['callers']} bare Python start-ups: p50 {floor['p50_ms']:.0f} ms" if floor else "")
         + f" | p50 ≤ 400 ms: {verdict(c['p50_ms'] <= 400)}"
         + (
-            f"; ≤ 0.76× `{a['rev']}`'s: {verdict(c['p50_ms'] / a['p50_ms'] <= 400 / 528)} "
-            f"({c['p50_ms'] / a['p50_ms']:.2f}×)"
+            f"; ≤ 0.76× the p50 of `{a['rev']}` (same run, "
+            "[why](docs/performance.md#the-32-caller-target)): "
+            f"{verdict(c['p50_ms'] / a['p50_ms'] <= 400 / 528)} ({c['p50_ms'] / a['p50_ms']:.2f}×)"
             if a
             else ""
         )
