@@ -139,12 +139,25 @@ def load(explicit: Path | None = None) -> Config:
     from . import configcache
 
     data = configcache.parsed(raw, path)
-    if data is not None:
-        return _Builder(text, path).build(data)
-    data = _toml(text, path)
-    config = _Builder(text, path).build(data)
-    configcache.keep(raw, path, data)
-    return config
+    return _Builder(text, path).build(data if data is not None else _toml(text, path))
+
+
+def remember(path: Path) -> None:
+    """After a refresh succeeded: keep the config's parse for the next refresh (configcache).
+
+    Only then, so that a command that failed (an unknown account, a dead grant) leaves no file
+    behind. Reads the file again rather than trusting what was loaded: an entry is only ever
+    what tomllib makes of the bytes it is keyed by. Never fails.
+    """
+    from . import configcache
+
+    try:
+        raw = read_trusted(path)
+        if raw is None or configcache.parsed(raw, path) is not None:
+            return
+        configcache.keep(raw, path, _toml(raw.decode("utf-8"), path))
+    except (ConfigError, UnicodeDecodeError):
+        pass  # edited into something broken since: the next load reports it
 
 
 def read_trusted(path: Path) -> bytes | None:

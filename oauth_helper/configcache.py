@@ -4,10 +4,10 @@ tomllib, with typing, datetime and string, which it imports, costs a refresh abo
 its CPU time, on the path that 32 mail clients may take at the same moment. An entry is keyed
 by a SHA-256 of the file's bytes, which config.load reads (and checks) on every load anyway,
 so any edit misses it; it holds exactly what tomllib returned for those bytes. It is written
-like the token cache (0600 in the private cache directory: the config may hold a client
-secret), and anything wrong with it (unreadable, insecure, damaged, another format) is a miss:
-the file is parsed again and the entry replaced. Values JSON cannot carry unchanged (TOML
-dates and times) are not cached.
+after a successful refresh only (config.remember), like the token cache: 0600 in the private
+cache directory, as the config may hold a client secret. Anything wrong with an entry
+(unreadable, insecure, damaged, another format) is a miss: the file is parsed again. Values
+JSON cannot carry unchanged (TOML dates and times) are not cached.
 """
 
 from __future__ import annotations

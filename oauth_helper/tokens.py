@@ -87,7 +87,9 @@ def get_access_token(
             if fresh_enough:
                 log.info("%s: another process refreshed while we waited", account.name)
                 return AccessToken(cached.token, cached.expires_at)
-        return _refresh_locked(cfg, account, stamp, min_validity, newest)
+        token = _refresh_locked(cfg, account, stamp, min_validity, newest)
+    config.remember(cfg.path)  # the next refresh then needs no TOML parser
+    return token
 
 
 def _obtained_after(cached: cache.CachedToken, moment: float) -> bool:

@@ -1,5 +1,6 @@
-"""configcache: a config file is parsed by tomllib once per content, and the cache is never trusted
-over the file: any edit, damage, or a loose mode makes it a miss."""
+"""configcache: after a successful refresh (config.remember), the next load of the same bytes needs
+no TOML parser; the cache is never trusted over the file: any edit, damage, or a loose mode
+makes it a miss, and nothing is written before a refresh succeeded."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ def test_second_load_needs_no_toml_parser_and_means_the_same(
 ) -> None:
     first = config.load(config_path)
     entry = Path(configcache.entry_path(config_path))
+    assert not entry.exists()  # loading alone writes nothing (a command may still fail)
+    config.remember(config_path)
     assert stat.S_IMODE(entry.stat().st_mode) == 0o600  # it holds the client secret
     assert stat.S_IMODE(entry.parent.stat().st_mode) == 0o700
     no_toml_parser(monkeypatch)
@@ -57,11 +60,13 @@ def test_second_load_needs_no_toml_parser_and_means_the_same(
 
 def test_an_edit_is_parsed_again(config_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config.load(config_path)
+    config.remember(config_path)
     config_path.write_text(TEXT.replace("timeout = 7.5", "timeout = 9.5"))
     assert config.load(config_path).timeout == 9.5
     # Same size, same second: the content decides, not the file's times.
     config_path.write_text(TEXT.replace("timeout = 7.5", "timeout = 8.5"))
     assert config.load(config_path).timeout == 8.5
+    config.remember(config_path)
     no_toml_parser(monkeypatch)
     assert config.load(config_path).timeout == 8.5  # and that is cached in turn
 
@@ -73,6 +78,7 @@ def test_a_mistake_is_reported_from_the_file_whether_cached_or_not(
     with pytest.raises(config.ConfigError) as first:
         config.load(config_path)
     assert f"{config_path}:" in str(first.value)
+    config.remember(config_path)  # valid TOML: kept, though no refresh could follow
     with pytest.raises(config.ConfigError) as second:
         config.load(config_path)
     assert str(second.value) == str(first.value)
@@ -84,9 +90,11 @@ def test_a_mistake_is_reported_from_the_file_whether_cached_or_not(
 )
 def test_a_damaged_entry_is_a_miss_and_is_replaced(config_path: Path, damage: bytes) -> None:
     expected = config.load(config_path)
+    config.remember(config_path)
     entry = Path(configcache.entry_path(config_path))
     entry.write_bytes(damage)
     assert config.load(config_path) == expected
+    config.remember(config_path)
     assert configcache.parsed(config_path.read_bytes(), config_path) is not None
 
 
@@ -94,10 +102,12 @@ def test_an_entry_readable_by_others_is_not_trusted(
     config_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config.load(config_path)
+    config.remember(config_path)
     entry = Path(configcache.entry_path(config_path))
     os.chmod(entry, 0o644)
     assert configcache.parsed(config_path.read_bytes(), config_path) is None
-    assert config.load(config_path).timeout == 7.5  # parsed from the file, entry rewritten
+    assert config.load(config_path).timeout == 7.5  # parsed from the file
+    config.remember(config_path)
     assert stat.S_IMODE(entry.stat().st_mode) == 0o600
 
 
@@ -113,6 +123,15 @@ def test_each_config_file_has_its_own_entry(tmp_path: Path, config_path: Path) -
     other = tmp_path / "other.toml"
     other.write_text("timeout = 3\n")
     assert configcache.entry_path(other) != configcache.entry_path(config_path)
+    for path in (config_path, other):
+        config.remember(path)
+    assert configcache.parsed(config_path.read_bytes(), config_path) is not None
+    assert configcache.parsed(other.read_bytes(), other) is not None
     assert config.load(config_path).timeout == 7.5
     assert config.load(other).timeout == 3
-    assert config.load(config_path).timeout == 7.5
+
+
+def test_an_unknown_account_leaves_no_entry(config_path: Path) -> None:
+    with pytest.raises(config.UnknownAccount):
+        config.load(config_path).account("typo@example.com")
+    assert not Path(configcache.entry_path(config_path)).parent.exists()
