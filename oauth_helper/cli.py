@@ -16,7 +16,6 @@ TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs ~4
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
-    from pathlib import Path
     from typing import NoReturn, TypeGuard
 
     from . import securefile
@@ -352,10 +351,8 @@ def _report(message: str, settings: Settings, error: BaseException) -> None:
     sys.stderr.write(f"{PROG}: {scrub(message)}\n")
 
 
-def _path(name: str | None) -> Path | None:
-    from pathlib import Path
-
-    return Path(name) if name else None
+def _path(name: str | None) -> str | None:
+    return name or None
 
 
 def _settings(ns: argparse.Namespace) -> Settings:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shlex
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from . import paths, redact, urlrule
 from .errors import ConfigError, UnknownAccount
@@ -97,7 +97,7 @@ class Account:
 
 @record
 class Config:
-    path: Path
+    path: str  # as given (--config) or the default; not a pathlib.Path: a refresh does without pathlib
     accounts: Mapping[str, Account]
     providers: Mapping[str, Provider]
     timeout: float = DEFAULT_TIMEOUT
@@ -121,11 +121,11 @@ class Config:
         return found
 
 
-def config_path(explicit: Path | None) -> Path:
-    return explicit if explicit is not None else Path(paths.default_config_file())
+def config_path(explicit: str | os.PathLike[str] | None) -> str:
+    return os.fspath(explicit) if explicit is not None else paths.default_config_file()
 
 
-def load(explicit: Path | None = None) -> Config:
+def load(explicit: str | os.PathLike[str] | None = None) -> Config:
     """Read and validate the config file. A missing file is an empty configuration."""
     path = config_path(explicit)
     raw = read_trusted(path)
@@ -142,7 +142,7 @@ def load(explicit: Path | None = None) -> Config:
     return _Builder(text, path).build(data if data is not None else _toml(text, path))
 
 
-def remember(path: Path) -> None:
+def remember(path: str) -> None:
     """After a refresh succeeded: keep the config's parse for the next refresh (configcache).
 
     Only then, so that a command that failed (an unknown account, a dead grant) leaves no file
@@ -160,10 +160,8 @@ def remember(path: Path) -> None:
         pass  # edited into something broken since: the next load reports it
 
 
-def read_trusted(path: Path) -> bytes | None:
+def read_trusted(path: str | os.PathLike[str]) -> bytes | None:
     """The config file's bytes (None if missing), refused under the one trust rule (trust.py)."""
-    import os
-
     from . import trust
 
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -183,11 +181,11 @@ def read_trusted(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def parse(text: str, path: Path) -> Config:
+def parse(text: str, path: str) -> Config:
     return _Builder(text, path).build(_toml(text, path))
 
 
-def _toml(text: str, path: Path) -> dict[str, Any]:
+def _toml(text: str, path: str) -> dict[str, Any]:
     # Imported here: a refresh usually finds the parsed file in configcache instead.
     if sys.version_info >= (3, 11):
         import tomllib
@@ -212,10 +210,10 @@ _TOML_PLAIN = (
 )
 
 
-def _toml_message(e: Exception, text: str, path: Path) -> str:
+def _toml_message(e: Exception, text: str, path: str) -> str:
     """tomllib's error as ours: "FILE:LINE: what is wrong", in plain words.
 
-    >>> _toml_message(ValueError("Cannot overwrite a value (at line 3, column 15)"), "", Path("c"))
+    >>> _toml_message(ValueError("Cannot overwrite a value (at line 3, column 15)"), "", "c")
     'c:3: this key is already set above; keep only one of them (column 15)'
     """
     message = str(e).splitlines()[0] if str(e) else "invalid TOML"
@@ -242,7 +240,7 @@ def _did_you_mean(key: str, allowed: set[str], *, table: bool = False) -> str:
 
 
 class _Builder:
-    def __init__(self, text: str, path: Path) -> None:
+    def __init__(self, text: str, path: str) -> None:
         self.path = path
         self.text = text
         self.notify_default: tuple[str, ...] = ()

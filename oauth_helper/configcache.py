@@ -22,7 +22,6 @@ from .log import get_logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
 log = get_logger(__name__)
@@ -30,13 +29,13 @@ log = get_logger(__name__)
 _FORMAT = 1
 
 
-def entry_path(config_path: Path) -> str:
+def entry_path(config_path: str | os.PathLike[str]) -> str:
     """One entry per config file (--config may name several)."""
     name = hashlib.sha256(os.fsencode(os.path.abspath(config_path))).hexdigest()[:16]
     return os.path.join(paths.cache_dir(), f"config-{name}.json")
 
 
-def parsed(raw: bytes, config_path: Path) -> dict[str, Any] | None:
+def parsed(raw: bytes, config_path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """What tomllib made of exactly these bytes, if an entry has it; None: parse them."""
     try:
         stored = securefile.read_private(entry_path(config_path))
@@ -56,7 +55,7 @@ def parsed(raw: bytes, config_path: Path) -> dict[str, Any] | None:
     return None
 
 
-def keep(raw: bytes, config_path: Path, data: dict[str, Any]) -> None:
+def keep(raw: bytes, config_path: str | os.PathLike[str], data: dict[str, Any]) -> None:
     """Remember what tomllib made of `raw`, if JSON can hold it unchanged; never fails."""
     entry = {"format": _FORMAT, "sha256": hashlib.sha256(raw).hexdigest(), "data": data}
     try:

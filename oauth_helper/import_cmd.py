@@ -263,7 +263,7 @@ def _read(path: Path, decrypt_command: str | None) -> bytes:
 
 
 def _undo(
-    path: Path, name: str, store_kind: StoreKind, provider: Any, client_id: str, tell: Any
+    path: str, name: str, store_kind: StoreKind, provider: Any, client_id: str, tell: Any
 ) -> None:
     try:
         open_store(

@@ -22,7 +22,6 @@ from .log import get_logger
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
 
     from .config import Account
 
@@ -158,10 +157,10 @@ def _home() -> str:
 
 # -- which command, for which account -------------------------------------------------------------
 
-_config_path: Path | None = None
+_config_path: str | os.PathLike[str] | None = None
 
 
-def use_config(path: Path | None) -> None:
+def use_config(path: str | os.PathLike[str] | None) -> None:
     """The config file this process runs with (`--config`); None: $OAUTH_HELPER_CONFIG or the default.
 
     The notify command is looked up only when a notification is due, from wherever the state

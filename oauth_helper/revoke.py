@@ -85,7 +85,7 @@ def run(
     return _forget(cfg.path, acct.name, forget, say)
 
 
-def _forget(path: Path, name: str, forget: bool, say: Callable[[str], None]) -> int:
+def _forget(path: str, name: str, forget: bool, say: Callable[[str], None]) -> int:
     if forget:
         if remove_account_from_config(path, name):
             say(f"{name}: removed from {path}")
@@ -182,7 +182,7 @@ def _local_command(account: Account) -> str:
     return f"oauth-helper revoke {shlex.quote(account.name)} --local --forget"
 
 
-def remove_account_from_config(path: Path, name: str) -> bool:
+def remove_account_from_config(path: Path | str, name: str) -> bool:
     """Remove [accounts."NAME"] from the config file, every other byte left as it was.
 
     The editing itself lives in configedit (shared with `authorize`, which adds accounts).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from .record import record
 
@@ -11,6 +11,7 @@ from .record import record
 class Settings:
     """What the command line says about this run, independent of the command."""
 
-    config_path: Path | None = None
+    # --config FILE; a str or a pathlib.Path (not imported here: a refresh does without it)
+    config_path: str | os.PathLike[str] | None = None
     verbose: bool = False
     debug: bool = False

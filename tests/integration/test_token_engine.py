@@ -392,7 +392,8 @@ def test_refresh_path_imports_only_what_a_refresh_needs(account_env: dict[str, s
     """An expired token: one token request, and none of the modules that made a refresh cost
     twice its time (docs/performance.md): no argparse, dataclasses/inspect, urllib.request,
     logging (imported only to write a message), the idna codec (host names go to socket and
-    ssl as ASCII bytes), a TOML parser or typing (the parsed config is in configcache),
+    ssl as ASCII bytes), a TOML parser or typing (the parsed config is in configcache), pathlib
+    (config paths are str),
     keyring or google-auth (this store and provider do not need them)."""
     printed(token(account_env))
     expire_cache(account_env)
@@ -401,7 +402,8 @@ def test_refresh_path_imports_only_what_a_refresh_needs(account_env: dict[str, s
     heavy = (
         "argparse", "dataclasses", "inspect", "ast", "dis", "urllib.request", "logging",
         "keyring", "google", "platformdirs", "subprocess", "asyncio", "encodings.idna",
-        "stringprep", "unicodedata", "tomllib", "tomli", "typing", "oauth_helper.flows",
+        "stringprep", "unicodedata", "tomllib", "tomli", "typing", "pathlib",
+        "oauth_helper.flows",
         "oauth_helper.authorize", "oauth_helper.configedit", "oauth_helper.check",
     )  # fmt: skip
     assert _among(imported, heavy) == []
