@@ -20,7 +20,6 @@ test counts how often a kill landed there.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import random
@@ -35,6 +34,7 @@ from oauth_helper.paths import file_name
 from tests.conftest import ACCOUNT
 from tests.support.cli_env import (
     cache_file,
+    lock_is_free,
     make_account,
     oauth_helper_cmd,
     run_cli,
@@ -49,19 +49,6 @@ AFTER_ANSWER_WINDOW = 0.015
 
 def _lock_file(env: dict[str, str]) -> Path:
     return Path(env["XDG_CACHE_HOME"]) / "oauth-helper" / f"{file_name(ACCOUNT)}.lock"
-
-
-def _lock_is_free(path: Path) -> bool:
-    if not path.exists():
-        return True
-    fd = os.open(path, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)  # releases the lock we just took
-    return True
 
 
 def _cached_token(env: dict[str, str]) -> str | None:
@@ -136,7 +123,7 @@ def test_kill_9_during_refresh_50_times(
         assert new_cache in (old_cache, *issued_now), f"cycle {cycle}: foreign cache content"
         refresh = stored_refresh_token(env, ACCOUNT)  # raises if the file is not whole
         assert refresh is not None and provider.is_refresh_token_valid(refresh)
-        assert _lock_is_free(_lock_file(env)), f"cycle {cycle}: lock still held"
+        assert lock_is_free(_lock_file(env)), f"cycle {cycle}: lock still held"
         if provider.counts["token:refresh_token"] == refreshes_before:
             outcome = "before the request"
         elif refresh == old_refresh:

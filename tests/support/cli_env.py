@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -191,3 +192,17 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def lock_is_free(path: Path) -> bool:
+    """No process holds the flock on `path` (a missing file holds none): take it and let go."""
+    if not path.exists():
+        return True
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # releases the lock we just took
+    return True

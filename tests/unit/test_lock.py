@@ -12,6 +12,7 @@ import pytest
 
 from oauth_helper import securefile
 from oauth_helper.errors import TransientError
+from tests.support.cli_env import lock_is_free
 
 
 def _hold(path: Path) -> int:
@@ -22,24 +23,13 @@ def _hold(path: Path) -> int:
     return fd
 
 
-def _free(path: Path) -> bool:
-    fd = os.open(path, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
 def test_a_free_lock_is_taken_and_held(tmp_path: Path) -> None:
     path = tmp_path / "locks" / "a.lock"
     lock = securefile.exclusive_lock(str(path), 5)
     assert lock.acquire_unless_busy() is True
-    assert not _free(path)
+    assert not lock_is_free(path)
     lock.release()
-    assert _free(path)
+    assert lock_is_free(path)
 
 
 def test_waiters_are_released_together_and_hold_nothing(tmp_path: Path) -> None:
@@ -67,7 +57,7 @@ def test_waiters_are_released_together_and_hold_nothing(tmp_path: Path) -> None:
     assert all(got is False for got, _ in returned.values())
     last = max(at for _, at in returned.values())
     assert last - released < 0.5  # within a few 10 ms polls of the release
-    assert _free(path)  # nobody kept it
+    assert lock_is_free(path)  # nobody kept it
 
 
 def test_waiting_is_bounded_by_the_timeout(tmp_path: Path) -> None:
@@ -90,4 +80,4 @@ def test_a_lock_this_process_holds_counts_as_taken(tmp_path: Path) -> None:
         assert securefile.exclusive_lock(str(path), 0.1).acquire_unless_busy() is True
     finally:
         first.release()
-    assert _free(path)
+    assert lock_is_free(path)
