@@ -250,8 +250,7 @@ class exclusive_lock:
         except BaseException:
             os.close(fd)
             raise
-        exclusive_lock._held[self._path] = fd
-        self._owner = True
+        self._own(fd)
 
     def acquire_unless_busy(self) -> bool:
         """Take the lock if no other process holds it (True). If one does, wait until it lets go,
@@ -267,8 +266,7 @@ class exclusive_lock:
         fd = self._open()
         try:
             if _try(fd, _EXCLUSIVE):
-                exclusive_lock._held[self._path] = fd
-                self._owner = True
+                self._own(fd)
                 return True
             _wait_for(fd, _SHARED, self._path, self._timeout)
         except BaseException:
@@ -276,6 +274,11 @@ class exclusive_lock:
             raise
         os.close(fd)  # the shared lock was only a way to wait: let the next holder in
         return False
+
+    def _own(self, fd: int) -> None:
+        """`fd` holds the lock now: keep it open until release()."""
+        exclusive_lock._held[self._path] = fd
+        self._owner = True
 
     def _open(self) -> int:
         ensure_private_dir(os.path.dirname(self._path))
