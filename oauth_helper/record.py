@@ -58,10 +58,9 @@ def field(
 class _Spec:
     """What the shared methods need to know about one record class."""
 
-    __slots__ = ("defaults", "factories", "frozen", "names", "shown")
+    __slots__ = ("defaults", "factories", "names", "shown")
 
-    def __init__(self, cls: type, frozen: bool) -> None:
-        self.frozen = frozen
+    def __init__(self, cls: type) -> None:
         # The class's own annotations, in order (not inspect.get_annotations: inspect is the
         # import this module exists to avoid). Python 3.14 computes them on first access.
         own = cls.__dict__.get("__annotations__")  # noqa: RUF063
@@ -149,7 +148,7 @@ def record(cls: Any = None, /, *, frozen: bool = True) -> Any:
     """`@record` (immutable) or `@record(frozen=False)`."""
 
     def make(cls: type[R]) -> type[R]:
-        spec = _Spec(cls, frozen)
+        spec = _Spec(cls)
         methods: dict[str, Any] = {
             "__record__": spec,
             "__init__": _init,
